@@ -1,0 +1,10 @@
+"""The networks of rnnlab; importing this package registers them by ``kind``."""
+from .activations import ACTIVATIONS, activation, dense, relu, sigmoid, softmax
+from .hopfield import Hopfield, HopfieldParams, HopfieldState, hebb, to_spin
+from .rnn import RNN, RNNParams, RNNState, counter
+
+__all__ = [
+    "ACTIVATIONS", "activation", "dense", "relu", "sigmoid", "softmax",
+    "Hopfield", "HopfieldParams", "HopfieldState", "hebb", "to_spin",
+    "RNN", "RNNParams", "RNNState", "counter",
+]
