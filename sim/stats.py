@@ -1,0 +1,34 @@
+"""Interval estimates for metrics aggregated over independent trials."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats as _st
+
+__all__ = ["mean_interval", "wilson_interval"]
+
+
+def mean_interval(per_trial: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean over independent trials and its Student-t interval (mean, lo, hi).
+
+    With one trial the interval is undefined and returned as (nan, nan).
+    """
+    x = np.asarray(per_trial, dtype=np.float64)
+    m = float(np.mean(x))
+    if len(x) < 2:
+        return m, math.nan, math.nan
+    half = float(_st.t.ppf(0.5 + level / 2, len(x) - 1) * np.std(x, ddof=1) / math.sqrt(len(x)))
+    return m, m - half, m + half
+
+
+def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion."""
+    if n == 0:
+        return math.nan, math.nan
+    z = float(_st.norm.ppf(0.5 + level / 2))
+    p = successes / n
+    den = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / den
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return max(0.0, centre - half), min(1.0, centre + half)

@@ -1,0 +1,63 @@
+"""Seeded data generators (tasks) for the protocols.
+
+Each task is a function of its parameters and a ``numpy.random.Generator`` (never a
+global random state). Registered tasks carry the schema of their scenario keys in
+:data:`TASKS`, so a scenario's ``[data]`` section is validated against the task it names.
+
+* ``random_patterns``: P independent random memories of N units, each unit on with
+  probability ``bias`` (Hopfield 1982 and AGS 1987 use unbiased patterns, bias = 1/2).
+* :func:`corrupt`: a cue made by flipping exactly ``round(fraction * N)`` distinct units.
+* :func:`binary_stream`: a stream of independent bits for clocked nets.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .schema import Key
+
+__all__ = ["TASKS", "random_patterns", "corrupt", "binary_stream"]
+
+
+def _lo(units: str) -> int:
+    if units not in ("spin", "binary"):
+        raise ValueError(f"units must be 'spin' or 'binary', got {units!r}")
+    return -1 if units == "spin" else 0
+
+
+def random_patterns(n_memories: int, n_units: int, *, units: str = "spin", bias: float = 0.5,
+                    rng: np.random.Generator) -> np.ndarray:
+    """Random memories, shape (n_memories, n_units), int8, on (1) with probability ``bias``."""
+    if n_memories < 1 or n_units < 1:
+        raise ValueError("n_memories and n_units must be >= 1")
+    if not 0.0 <= bias <= 1.0:
+        raise ValueError(f"bias must be in [0, 1], got {bias}")
+    on = rng.random((n_memories, n_units)) < bias
+    return np.where(on, 1, _lo(units)).astype(np.int8)
+
+
+def corrupt(pattern: np.ndarray, fraction: float, *, units: str = "spin",
+            rng: np.random.Generator) -> np.ndarray:
+    """A copy of ``pattern`` (N,) with exactly ``round(fraction * N)`` distinct units flipped."""
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"fraction must be in [0, 1], got {fraction}")
+    lo = _lo(units)
+    out = np.array(pattern, dtype=np.int8, copy=True)
+    k = int(round(fraction * out.size))
+    if k:
+        idx = rng.choice(out.size, size=k, replace=False)
+        out[idx] = np.where(out[idx] == 1, lo, 1)
+    return out
+
+
+def binary_stream(length: int, *, p: float = 0.5, rng: np.random.Generator) -> np.ndarray:
+    """Independent bits, shape (length, 1), float64 (one input per tick)."""
+    return (rng.random((length, 1)) < p).astype(np.float64)
+
+
+#: scenario-visible tasks: name -> schema of their ``[data]`` keys
+TASKS: dict[str, dict[str, Key]] = {
+    "random_patterns": {
+        "n_memories": Key("int", min=1, doc="number of stored memories P"),
+        "bias": Key("float", default=0.5, min=0.0, max=1.0, doc="probability that a unit is on"),
+    },
+}
