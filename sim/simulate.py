@@ -14,7 +14,8 @@
 4. After every tick the stop rules are applied, in this order:
    *diverged* (a NaN/inf: the run ends at the last finite state);
    *converged* (the state did not change over the tick, is a fixed point of the
-   deterministic dynamics, and every remaining tick is at T = 0 with no input stream);
+   deterministic dynamics, and every remaining tick is at T = 0 with no input stream;
+   a run whose last tick is at T > 0 never converges, it ends "ok");
    *cycle* (deterministic schedule, T = 0 throughout, no inputs: the state equals the
    one of an earlier tick t' < t - 1; ``period = t - t'``).
 5. Derived probes (energy, overlaps, field norms) are computed from the recorded states.
@@ -210,9 +211,15 @@ def _has(net: Net, method: str) -> bool:
 
 
 def _zero_suffix_start(T: np.ndarray) -> int:
-    """The first tick from which every temperature is 0 (len(T) when the last is > 0)."""
+    """The first tick from which every temperature is 0.
+
+    ``len(T) + 1`` (never) when the last temperature is > 0: a run whose final tick is
+    noisy ends "ok" even if that tick happened to leave the state unchanged.
+    """
     nz = np.flatnonzero(T > 0)
-    return 0 if len(nz) == 0 else int(nz[-1]) + 1
+    if len(nz) == 0:
+        return 0
+    return len(T) + 1 if nz[-1] == len(T) - 1 else int(nz[-1]) + 1
 
 
 def _key(state) -> bytes:
