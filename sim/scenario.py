@@ -321,7 +321,7 @@ def load_scenario(path: str | Path, *, overrides: list[str] | tuple[str, ...] = 
     config: dict[str, dict[str, Any]] = {"meta": meta}
     for sec in _CONFIG_SECTIONS:
         if sec in protocol.sections or sec in ("run", "record"):
-            if sec not in raw and sec not in {k.split(".")[0] for k in where}:
+            if sec in protocol.sections and sec not in raw and sec not in {k.split(".")[0] for k in where}:
                 raise ScenarioError(src, sec, f"the {protocol.name} protocol needs a [{sec}] section")
             config[sec] = _validate_table(sec, tables[sec], schemas[sec], origin)
         elif tables[sec]:

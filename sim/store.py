@@ -151,5 +151,7 @@ def save_run(run_dir: Path, scenario, result, *, started: str) -> None:
             if k != "trajectory":
                 arrays[f"demo.{k}"] = np.asarray(v)
     write_npz(run_dir / "trace.npz", arrays)
+    if result.figures:
+        (run_dir / "figures").mkdir(exist_ok=True)
     for stem, fig in result.figures:
         save_figure(fig, run_dir / "figures" / f"{stem}.png")
