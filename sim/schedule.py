@@ -166,8 +166,18 @@ def make_plan(schedule: str | Plan, net, *, blocks: Sequence[Any] | None = None)
                 raise ValueError(f"unknown group {b!r}; {net.kind} has {', '.join(named)}")
             groups.append(named[b])
         else:
-            groups.append(np.asarray(b, dtype=np.int32))
+            a = np.asarray(b)
+            # no silent truncation of 1.5 -> 1 or True -> 1: a block is a list of unit indices
+            if a.ndim != 1 or (a.size and a.dtype.kind not in "iu"):
+                raise ValueError(f"a block is a list of unit indices or a group name, got {b!r}")
+            groups.append(a.astype(np.int32))
     return _from_groups("blocks", n, groups)
+
+
+def _number(value: Any, what: str) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"temperature schedule value {what} must be a number, got {value!r}")
+    return float(value)
 
 
 def temperatures(spec: Any, ticks: int) -> np.ndarray:
@@ -205,7 +215,7 @@ def temperatures(spec: Any, ticks: int) -> np.ndarray:
             T, d = pair
             if not isinstance(d, (int, np.integer)) or isinstance(d, bool) or d < 1:
                 raise ValueError(f"duration must be a whole number of sweeps >= 1, got {d!r}")
-            values.extend([float(T)] * int(d))
+            values.extend([_number(T, "T")] * int(d))
         values = values[:ticks] + [values[-1]] * max(0, ticks - len(values))
         out = np.asarray(values, dtype=np.float64)
     elif isinstance(spec, dict):
@@ -216,17 +226,24 @@ def temperatures(spec: Any, ticks: int) -> np.ndarray:
         extra = set(spec) - known[kind] - {"kind"}
         if extra:
             raise ValueError(f"unknown keys for a {kind} temperature schedule: {', '.join(sorted(extra))}")
+        required = {"constant": ("T",), "linear": ("T0", "T1"), "geometric": ("T0",)}[kind]
+        missing = [k for k in required if k not in spec]
+        if kind == "geometric" and "T1" not in spec and "factor" not in spec:
+            missing.append("T1 or factor")
+        if missing:
+            raise ValueError(f"a {kind} temperature schedule needs {', '.join(missing)}")
+        v = {k: _number(spec[k], k) for k in spec if k != "kind"}
         frac = t / max(ticks - 1, 1)
         if kind == "constant":
-            out = np.full(ticks, float(spec["T"]))
+            out = np.full(ticks, v["T"])
         elif kind == "linear":
-            out = float(spec["T0"]) + (float(spec["T1"]) - float(spec["T0"])) * frac
+            out = v["T0"] + (v["T1"] - v["T0"]) * frac
         elif "factor" in spec:
             if "T1" in spec:
                 raise ValueError("a geometric schedule takes T1 or factor, not both")
-            out = float(spec["T0"]) * float(spec["factor"]) ** t
+            out = v["T0"] * v["factor"] ** t
         else:
-            T0, T1 = float(spec["T0"]), float(spec["T1"])
+            T0, T1 = v["T0"], v["T1"]
             if T0 <= 0 or T1 <= 0:
                 raise ValueError("a geometric schedule from T0 to T1 needs T0 > 0 and T1 > 0")
             out = T0 * (T1 / T0) ** frac
