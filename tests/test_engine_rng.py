@@ -45,6 +45,7 @@ def test_child_index_equals_seedsequence_spawn(seed, k):
     # nested paths are nested spawns
     grand = np.random.SeedSequence(seed).spawn(k + 1)[k].spawn(3)[2]
     np.testing.assert_array_equal(sim.child(ss, k, 2).generate_state(8), grand.generate_state(8))
+    np.testing.assert_array_equal(sim.child(sim.child(ss, k), 2).generate_state(8), grand.generate_state(8))
     # asking for a child does not advance the parent (unlike SeedSequence.spawn)
     np.testing.assert_array_equal(sim.child(ss, k).generate_state(8), mine.generate_state(8))
 
