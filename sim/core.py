@@ -129,7 +129,13 @@ class Net(abc.ABC):
             a = np.asarray(have)
             if a.shape != np.shape(want):
                 raise ValueError(f"state field {name!r} must have shape {np.shape(want)}, got {a.shape}")
-            out.append(np.array(a, dtype=np.asarray(want).dtype, copy=True))
+            dtype = np.asarray(want).dtype
+            with np.errstate(invalid="ignore"):
+                cast = np.array(a, dtype=dtype, copy=True)
+            # no silent truncation (0.5 -> 0) or wrap-around (300 -> 44) of integer fields
+            if dtype.kind in "iub" and not np.array_equal(cast, a):
+                raise ValueError(f"state field {name!r} holds values that are not valid {dtype} values")
+            out.append(cast)
         return self.State(*out)
 
     def graph(self):

@@ -173,6 +173,19 @@ def test_non_finite_initial_state_is_rejected():
         sim.simulate(net, np.array([np.nan]), inputs=np.ones((3, 1)), schedule="clocked")
 
 
+@pytest.mark.parametrize("units,bad", [("binary", [0.5, 1, 1, 0]), ("binary", [2, 1, 1, 0]),
+                                       ("spin", [1, -1, 0, 1]), ("spin", np.array([1, -1, 255, 1])),
+                                       ("spin", [1, -1, 1]), ("spin", [1.0, -1.0, np.nan, 1.0])])
+def test_invalid_initial_states_are_rejected_not_coerced(units, bad):
+    net = nets.Hopfield.from_patterns(np.array([[1, 0, 1, 0]]) if units == "binary"
+                                      else np.array([[1, -1, 1, -1]]), units=units)
+    with pytest.raises(ValueError):
+        sim.simulate(net, bad, ticks=1)
+    good = [1, 0, 1, 1] if units == "binary" else [1.0, -1.0, 1.0, 1.0]  # exact values are fine
+    tr = sim.simulate(net, good, ticks=1, stop=False)
+    np.testing.assert_array_equal(tr.states["s"][0], good)
+
+
 @FAST
 def test_record_every_k_ticks_plus_the_last(fast):
     rng = np.random.default_rng(8)
