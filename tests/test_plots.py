@@ -81,7 +81,7 @@ def test_energy_figure_micro(micro_traj):
     assert np.any(micro_traj.t % 1 != 0)          # micro records: fractional sweeps
     assert ax.get_xlabel() == "time (sweeps)"
     assert "energy" in ax.get_ylabel()
-    assert ax.get_title() == plots._status_note(micro_traj)
+    assert ax.get_title() == plots.base._status_note(micro_traj)
     assert f"after {micro_traj.ticks} sweep" in ax.get_title()
     assert fig.get_suptitle() == "Energy"
 
@@ -323,10 +323,10 @@ def test_no_pyplot_state():
 def test_raster_figure_long_run_is_thinned(patterns):
     traj = sim.simulate(nets.Hopfield.from_patterns(patterns), patterns[0], ticks=40,
                         schedule="random", temperature=1.0, rng=6, record=sim.Record(micro=True))
-    assert len(traj.t) == 40 * N + 1 > plots._MAX_COLUMNS
+    assert len(traj.t) == 40 * N + 1 > plots.base._MAX_COLUMNS
     (im,) = plots.raster_figure(traj).axes[0].get_images()
     data = im.get_array()
-    assert data.shape == (N, plots._MAX_COLUMNS)
+    assert data.shape == (N, plots.base._MAX_COLUMNS)
     s = traj.states["s"]
     np.testing.assert_array_equal(data[:, 0], s[0] == 1)     # first and last records kept
     np.testing.assert_array_equal(data[:, -1], s[-1] == 1)
