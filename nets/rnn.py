@@ -67,6 +67,8 @@ class RNN(Net):
             raise ValueError(f"b must have shape ({H},), got {b.shape}")
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; expected one of {', '.join(ACTIVATIONS)}")
+        if not all(np.all(np.isfinite(a)) for a in (W, U, b)):
+            raise ValueError("W, U and b must be finite")
         for a in (W, U, b):
             a.setflags(write=False)
         self.params = RNNParams(W, U, b)
@@ -83,6 +85,11 @@ class RNN(Net):
     def describe(self):
         return {"kind": self.kind, "n_units": self.n_units, "n_inputs": self.n_inputs,
                 "activation": self.activation}
+
+    def uses_noise(self, T: float) -> bool:
+        if T > 0:
+            raise ValueError("an RNN is deterministic: it has no temperature (use T = 0)")
+        return False
 
     def init_state(self, *, rng: np.random.Generator) -> RNNState:
         return RNNState(self._h0.copy())

@@ -40,23 +40,24 @@ class Record:
     micro : bool
         Record after single group updates instead of whole ticks.
     probes : tuple of str
-        From :data:`PROBES`. States are always kept.
+        From :data:`PROBES`. States are always kept. None (the default): the state,
+        and the energy when the net has one.
     patterns : ndarray (P, N), optional
         Reference patterns for the ``"overlap"`` probe, in the net's unit convention.
     """
 
     every: int = 1
     micro: bool = False
-    probes: tuple[str, ...] = ("state", "energy")
+    probes: tuple[str, ...] | None = None
     patterns: np.ndarray | None = None
 
     def __post_init__(self):
         if not isinstance(self.every, (int, np.integer)) or isinstance(self.every, bool) or self.every < 1:
             raise ValueError(f"Record.every must be an int >= 1, got {self.every!r}")
-        unknown = [p for p in self.probes if p not in PROBES]
+        unknown = [p for p in (self.probes or ()) if p not in PROBES]
         if unknown:
             raise ValueError(f"unknown probe(s) {unknown}; expected some of {', '.join(PROBES)}")
-        if "overlap" in self.probes and self.patterns is None:
+        if "overlap" in (self.probes or ()) and self.patterns is None:
             raise ValueError("the 'overlap' probe needs Record(patterns=...)")
 
 

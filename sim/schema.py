@@ -107,7 +107,7 @@ def check(key: Key, value: Any, *, source: str, name: str) -> Any:
         from .schedule import temperatures
 
         try:
-            temperatures(value, 1)
+            temperatures(value, 1000)  # long enough to expose a negative or overflowing T
         except (ValueError, TypeError, KeyError) as exc:
             raise ScenarioError(source, name, f"expected {key.expectation()}: {exc}") from None
     if key.choices is not None and value not in key.choices:

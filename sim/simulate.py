@@ -22,6 +22,8 @@
 """
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 
 from .core import Net, state_is_finite, states_equal
@@ -106,7 +108,7 @@ def simulate(
     blocks : list, optional
         Groups for ``schedule="blocks"``.
     """
-    record = record or Record(probes=("state", "energy") if _has(net, "energy") else ("state",))
+    record = record or Record()
     ss = seed_sequence(rng)
     plan = make_plan(schedule, net, blocks=blocks)
     if inputs is not None:
@@ -118,7 +120,7 @@ def simulate(
             raise ValueError(f"ticks={ticks} but only {len(inputs)} inputs were given")
     elif plan.clocked:
         raise ValueError("schedule 'clocked' needs inputs=(ticks, n_inputs)")
-    if ticks is None or not isinstance(ticks, (int, np.integer)) or ticks < 0:
+    if ticks is None or isinstance(ticks, bool) or not isinstance(ticks, (int, np.integer)) or ticks < 0:
         raise ValueError(f"ticks must be an int >= 0, got {ticks!r}")
     ticks = int(ticks)
     T = temperatures(net.default_temperature if temperature is None else temperature, ticks)
@@ -223,11 +225,16 @@ def _zero_suffix_start(T: np.ndarray) -> int:
 
 
 def _key(state) -> bytes:
-    return b"".join(np.ascontiguousarray(f).tobytes() for f in state)
+    """A 16-byte digest of the state (cycle detection keeps one per tick, not the states)."""
+    h = hashlib.blake2b(digest_size=16)
+    for f in state:
+        h.update(np.ascontiguousarray(f).tobytes())
+    return h.digest()
 
 
 def _derive_probes(net: Net, traj: Trajectory, recs: list, record: Record) -> None:
-    for probe in record.probes:
+    probes = record.probes if record.probes is not None else (("state", "energy") if _has(net, "energy") else ())
+    for probe in probes:
         if probe == "energy":
             traj.probes["energy"] = np.array([net.energy(s) for s in recs], dtype=np.float64)
         elif probe == "overlap":
