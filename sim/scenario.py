@@ -27,7 +27,7 @@ from .schedule import SCHEDULES
 from .schema import REQUIRED, Key, check
 
 __all__ = ["Scenario", "Expectation", "load_scenario", "parse_set", "point_label", "format_value",
-           "PLOT_KINDS", "SECTIONS"]
+           "SECTIONS"]
 
 SECTIONS = ("meta", "net", "train", "data", "run", "record", "sweep", "smoke", "expect", "plot")
 _CONFIG_SECTIONS = ("net", "train", "data", "run", "record")
@@ -50,14 +50,6 @@ RUN_KEYS = {
 RECORD_KEYS = {
     "every": Key("any", default="sweep", doc='"sweep", "update", or every k sweeps'),
     "probes": Key("str_list", default=["energy", "overlap"]),
-}
-#: figure kinds a scenario's [[plot]] may ask for, with their option keys
-PLOT_KINDS: dict[str, dict[str, Key]] = {
-    "energy": {},
-    "overlap": {},
-    "raster": {},
-    "snapshots": {"shape": Key("int_list", min=1, doc="image shape, e.g. [10, 10]")},
-    "recall_curve": {},
 }
 _EXPECT_KEYS = {"min", "max", "published", "note"}
 
@@ -109,6 +101,7 @@ class Scenario:
     smoke: bool = False
     #: expectations on sweep points that overrides removed from this run (not checked)
     unchecked: list[Expectation] = field(default_factory=list)
+    _points: list = field(default_factory=list, repr=False)
 
     @property
     def name(self) -> str:
@@ -119,16 +112,8 @@ class Scenario:
         return self.config["meta"]
 
     def points(self) -> list[tuple[str, dict[str, dict[str, Any]]]]:
-        """Sweep points as (label, config with the point's values applied)."""
-        keys = list(self.sweep)
-        out = []
-        for values in itertools.product(*(self.sweep[k] for k in keys)):
-            cfg = {s: dict(t) for s, t in self.config.items()}
-            for k, v in zip(keys, values):
-                sec, name = k.split(".", 1)
-                cfg[sec][name] = v
-            out.append((point_label(dict(zip(keys, values))), cfg))
-        return out
+        """Sweep points as (label, validated config of that point), in sweep order."""
+        return [(label, {s: dict(t) for s, t in cfg.items()}) for label, cfg in self._points]
 
     def resolved(self) -> dict[str, Any]:
         """Everything needed to rerun: the config, sweep, expectations and plots."""
@@ -317,28 +302,39 @@ def load_scenario(path: str | Path, *, overrides: list[str] | tuple[str, ...] = 
     def origin(name: str) -> str:
         return where.get(name, src)
 
-    schemas = _section_schemas(tables, origin, protocol)
-    config: dict[str, dict[str, Any]] = {"meta": meta}
     for sec in _CONFIG_SECTIONS:
-        if sec in protocol.sections or sec in ("run", "record"):
-            if sec in protocol.sections and sec not in raw and sec not in {k.split(".")[0] for k in where}:
-                raise ScenarioError(src, sec, f"the {protocol.name} protocol needs a [{sec}] section")
-            config[sec] = _validate_table(sec, tables[sec], schemas[sec], origin)
-        elif tables[sec]:
+        if sec in protocol.sections and sec not in raw and sec not in {k.split(".")[0] for k in where}:
+            raise ScenarioError(src, sec, f"the {protocol.name} protocol needs a [{sec}] section")
+        if sec not in protocol.sections and sec not in ("run", "record") and tables[sec]:
             raise ScenarioError(src, sec, f"the {protocol.name} protocol takes no [{sec}] section")
-    config["record"] = _validate_record(config["record"], origin)
+    config = _validate_config(tables, meta, protocol, origin)
 
     for k, values in sweep.items():
         sec, _, name = k.partition(".")
-        if sec not in config or sec in ("meta", "record") or name not in schemas.get(sec, {}):
+        if sec not in protocol.sections + ("run",) or not name or "." in name:
             raise ScenarioError(src, f"sweep.{k}", "expected a dotted key of a net/train/data/run setting")
-        if name in ("kind", "rule", "task"):
-            raise ScenarioError(src, f"sweep.{k}", "sweeping over kinds, rules or tasks is not supported")
         if not isinstance(values, list) or not values:
             raise ScenarioError(origin(f"sweep.{k}"), f"sweep.{k}", "expected a non-empty list of values")
-        sweep[k] = [check(schemas[sec][name], v, source=origin(f"sweep.{k}"), name=f"sweep.{k}") for v in values]
+    # every point is validated on its own: a swept rule or task brings its own keys
+    points = []
+    for values in itertools.product(*sweep.values()):
+        point_tables = {s: dict(t) for s, t in tables.items()}
+        for k, v in zip(sweep, values):
+            sec, _, name = k.partition(".")
+            point_tables[sec][name] = v
+        point_origin = lambda n, _o=origin: _o(f"sweep.{n}") if n in sweep else _o(n)  # noqa: E731
+        try:
+            cfg = _validate_config(point_tables, meta, protocol, point_origin)
+        except ScenarioError as exc:
+            if exc.key in sweep:
+                raise ScenarioError(exc.source, f"sweep.{exc.key}", exc.message) from None
+            raise
+        points.append((point_label(dict(zip(sweep, values))), cfg))
+    sweep = {k: [points[i][1][k.split(".")[0]][k.split(".", 1)[1]] for i in _first_index_of_each(sweep, j)]
+             for j, k in enumerate(sweep)}
 
-    scenario = Scenario(path=path, config=config, sweep=sweep, expect=[], plots=[], overrides=applied, smoke=smoke)
+    scenario = Scenario(path=path, config=config, sweep=sweep, expect=[], plots=[], overrides=applied, smoke=smoke,
+                        _points=points)
     labels = {label for label, _ in scenario.points()}
     file_labels = labels
     if file_sweep != sweep:  # expectations are written against the file's own sweep
@@ -350,6 +346,25 @@ def load_scenario(path: str | Path, *, overrides: list[str] | tuple[str, ...] = 
     scenario.plots = [_plot(src, i, p, protocol) for i, p in enumerate(raw.get("plot", []))]
     protocol.validate(scenario)
     return scenario
+
+
+def _validate_config(tables: dict, meta: dict, protocol, origin) -> dict[str, dict[str, Any]]:
+    schemas = _section_schemas(tables, origin, protocol)
+    config: dict[str, dict[str, Any]] = {"meta": meta}
+    for sec in _CONFIG_SECTIONS:
+        if sec in protocol.sections or sec in ("run", "record"):
+            config[sec] = _validate_table(sec, tables[sec], schemas[sec], origin)
+    config["record"] = _validate_record(config["record"], origin)
+    return config
+
+
+def _first_index_of_each(sweep: dict[str, list], j: int) -> list[int]:
+    """For sweep key number ``j``: the index of a point carrying each of its values in turn."""
+    sizes = [len(v) for v in sweep.values()]
+    stride = 1
+    for s in sizes[j + 1:]:
+        stride *= s
+    return [i * stride for i in range(sizes[j])]
 
 
 def _label_of(metric: str) -> str:
@@ -401,14 +416,15 @@ def _expectation(src: str, metric: str, spec: Any, protocol, labels: set[str]) -
 def _plot(src: str, i: int, spec: dict, protocol) -> dict:
     name = f"plot[{i}]"
     kind = spec.get("kind")
-    if kind not in PLOT_KINDS or kind not in protocol.plots:
+    if kind not in protocol.plots:
         raise ScenarioError(src, f"{name}.kind", "expected one of " + ", ".join(protocol.plots) + f", got {kind!r}")
+    options = protocol.plots[kind]
     out = {"kind": kind}
     for k, v in spec.items():
         if k == "kind":
             continue
-        if k not in PLOT_KINDS[kind]:
+        if k not in options:
             raise ScenarioError(src, f"{name}.{k}", f"unknown option for a {kind} plot; expected: "
-                                                    + (", ".join(PLOT_KINDS[kind]) or "(none)"))
-        out[k] = check(PLOT_KINDS[kind][k], v, source=src, name=f"{name}.{k}")
+                                                    + (", ".join(options) or "(none)"))
+        out[k] = check(options[k], v, source=src, name=f"{name}.{k}")
     return out

@@ -164,3 +164,18 @@ def test_parse_set_and_labels():
     assert parse_set("run.schedule=random-site") == ("run.schedule", "random-site")
     assert parse_set("sweep.data.n_memories=[1, 2]") == ("sweep.data.n_memories", [1, 2])
     assert point_label({"data.load": 0.10, "net.n_units": 200}) == "load=0.1,n_units=200"
+
+
+def test_each_sweep_point_is_validated_on_its_own(tmp_path):
+    text = MINIMAL + '[sweep]\n"net.units" = ["spin", "binary"]\n"data.n_memories" = [1, 3]\n'
+    sc = load_scenario(write(tmp_path, text))
+    pts = sc.points()
+    assert [lbl for lbl, _ in pts] == ["units=spin,n_memories=1", "units=spin,n_memories=3",
+                                       "units=binary,n_memories=1", "units=binary,n_memories=3"]
+    assert pts[2][1]["net"]["units"] == "binary" and pts[3][1]["data"]["n_memories"] == 3
+    assert sc.sweep == {"net.units": ["spin", "binary"], "data.n_memories": [1, 3]}
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(write(tmp_path, MINIMAL + '[sweep]\n"train.rule" = ["hebb", "hebbian"]\n'))
+    assert err.value.key == "sweep.train.rule" and "'hebb'" in err.value.message
+    with pytest.raises(ScenarioError, match="sweep.meta.title"):
+        load_scenario(write(tmp_path, MINIMAL + '[sweep]\n"meta.title" = ["a"]\n'))

@@ -26,8 +26,8 @@ class Protocol:
     run_keys: ClassVar[dict[str, Key]] = {}
     #: metric names it reports (the base names of [expect] keys)
     metrics: ClassVar[tuple[str, ...]] = ()
-    #: [[plot]] kinds it can draw
-    plots: ClassVar[tuple[str, ...]] = ()
+    #: [[plot]] kinds it can draw, each with the schema of its options
+    plots: ClassVar[dict[str, dict[str, Key]]] = {}
 
     def validate(self, scenario) -> None:
         """Cross-key checks; raise ScenarioError."""
@@ -50,9 +50,21 @@ class Protocol:
 
 
 def _load() -> dict[str, Protocol]:
-    from .recall import Recall
+    """Instances of every Protocol subclass defined in the modules of this package."""
+    import importlib
+    import inspect
+    import pkgutil
 
-    return {p.name: p for p in (Recall(),)}
+    found: dict[str, Protocol] = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for obj in vars(module).values():
+            if inspect.isclass(obj) and issubclass(obj, Protocol) and obj.__module__ == module.__name__ \
+                    and "name" in vars(obj):
+                if obj.name in found:
+                    raise RuntimeError(f"two protocols are named {obj.name!r}")
+                found[obj.name] = obj()
+    return found
 
 
 PROTOCOLS: dict[str, Protocol] = _load()

@@ -51,7 +51,11 @@ class Recall(Protocol):
         "demo_cue_noise": Key("float", default=0.2, min=0.0, max=1.0),
     }
     metrics = ("exact_recall", "recall_lt5", "mean_errors", "mean_overlap", "converged", "mean_sweeps")
-    plots = ("energy", "overlap", "raster", "snapshots", "recall_curve")
+    plots = {
+        "energy": {}, "overlap": {}, "raster": {},
+        "snapshots": {"shape": Key("int_list", min=1, doc="image shape, e.g. [10, 10]")},
+        "recall_curve": {},
+    }
 
     def validate(self, scenario) -> None:
         src = str(scenario.path)
