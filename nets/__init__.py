@@ -1,5 +1,6 @@
 """The networks of rnnlab; importing this package registers them by ``kind``."""
 from .activations import ACTIVATIONS, activation, dense, relu, sigmoid, softmax
+from . import hopfield_rules
 from .hopfield import Hopfield, HopfieldParams, HopfieldState, hebb, to_spin
 from .rnn import RNN, RNNParams, RNNState, counter
 

@@ -34,7 +34,9 @@ from typing import ClassVar, NamedTuple
 import numpy as np
 
 from sim.core import Net, register
+from sim.schema import Key
 from ._kernels import hopfield as _k
+from .hopfield_rules import RULES, hebb_weights
 
 __all__ = ["Hopfield", "HopfieldState", "HopfieldParams", "hebb", "to_spin", "UNITS"]
 
@@ -66,6 +68,29 @@ def _check_patterns(patterns: np.ndarray, units: str) -> np.ndarray:
     return P
 
 
+_WEIGHT_DTYPES = ("float64", "int32", "int16")
+_ROWS = 1024  # rows per block in matrix-vector products with large integer W
+
+
+def _matvec(W: np.ndarray, s: np.ndarray, rows=None) -> np.ndarray:
+    """(W[rows] @ s) in float64 without an N x N float copy of an integer W."""
+    s = s.astype(np.float64)
+    if W.dtype == np.float64:
+        return (W if rows is None else W[rows]) @ s
+    idx = np.arange(W.shape[0]) if rows is None else np.asarray(rows)
+    out = np.empty(len(idx))
+    for a in range(0, len(idx), _ROWS):
+        out[a:a + _ROWS] = W[idx[a:a + _ROWS]].astype(np.float64) @ s
+    return out
+
+
+def _is_symmetric(W: np.ndarray) -> bool:
+    for a in range(0, W.shape[0], _ROWS):
+        if not np.array_equal(W[a:a + _ROWS], W[:, a:a + _ROWS].T):
+            return False
+    return True
+
+
 def hebb(patterns: np.ndarray, *, units: str = "spin") -> tuple[np.ndarray, float]:
     """Hebbian couplings (Hopfield 1982, Eq. 2), exact integers, and the scale 1/N.
 
@@ -81,10 +106,7 @@ def hebb(patterns: np.ndarray, *, units: str = "spin") -> tuple[np.ndarray, floa
     scale : float
         ``1 / N``, so that ``scale * W`` is the AGS normalisation ``(1/N) sum xi xi^T``.
     """
-    X = to_spin(_check_patterns(patterns, units), units).astype(np.float64)  # (P, N)
-    W = X.T @ X
-    np.fill_diagonal(W, 0.0)
-    return W, 1.0 / X.shape[1]
+    return hebb_weights(to_spin(_check_patterns(patterns, units), units))
 
 
 @register
@@ -95,7 +117,8 @@ class Hopfield(Net):
     ----------
     W : ndarray (N, N)
         Couplings; the diagonal must be zero. Asymmetric W is allowed (no Lyapunov
-        function then).
+        function then). int16/int32 matrices are kept as they are (exact integer
+        weights in 1/4 or 1/2 of the memory); anything else becomes float64.
     theta : ndarray (N,), optional
         Thresholds (Hopfield's U_i); zero by default.
     units : {"spin", "binary"}
@@ -107,16 +130,28 @@ class Hopfield(Net):
     binary: ClassVar[bool] = True
     has_rollout: ClassVar[bool] = True
     State = HopfieldState
+    #: scenario keys of a [net] table with kind = "hopfield"
+    config_keys: ClassVar[dict[str, Key]] = {
+        "n_units": Key("int", min=1, doc="number of units N"),
+        "units": Key("str", default="spin", choices=UNITS, doc="+-1 spins or 0/1 units (Hopfield 1982)"),
+        "weights": Key("str", default="float64", choices=_WEIGHT_DTYPES,
+                       doc="storage of integer-valued weights (int16/int32 are exact and smaller)"),
+        "topology": Key("str", default="dense", choices=("dense", "erdos_renyi", "watts_strogatz", "lattice")),
+        "connectivity": Key("float", default=1.0, min=0.0, max=1.0, doc="edge probability (erdos_renyi)"),
+        "k": Key("int", default=4, min=2, doc="neighbours (watts_strogatz ring, lattice 4 or 8)"),
+        "rewire": Key("float", default=0.0, min=0.0, max=1.0, doc="rewiring probability (watts_strogatz)"),
+    }
 
     def __init__(self, W, theta=None, *, units: str = "spin", scale: float = 1.0):
         if units not in UNITS:
             raise ValueError(f"units must be one of {UNITS}, got {units!r}")
-        W = np.array(W, dtype=np.float64, copy=True)
+        W = np.asarray(W)
+        W = W if W.dtype in (np.int16, np.int32) else np.array(W, dtype=np.float64, copy=True)
         if W.ndim != 2 or W.shape[0] != W.shape[1] or W.shape[0] == 0:
             raise ValueError(f"W must be a non-empty square matrix, got shape {W.shape}")
         if np.any(np.diag(W) != 0):
             raise ValueError("W must have a zero diagonal (no self-coupling)")
-        if not np.all(np.isfinite(W)):
+        if W.dtype == np.float64 and not np.all(np.isfinite(W)):
             raise ValueError("W holds NaN or inf")
         N = W.shape[0]
         theta = np.zeros(N) if theta is None else np.array(theta, dtype=np.float64, copy=True)
@@ -129,18 +164,72 @@ class Hopfield(Net):
         self.params = HopfieldParams(W, theta)
         self.units = units
         self.scale = float(scale)
-        self.symmetric = bool(np.array_equal(W, W.T))
+        self.symmetric = _is_symmetric(W)
         self._Wt = W if self.symmetric else np.ascontiguousarray(W.T)
         self._lo = -1 if units == "spin" else 0
         self._consts = np.array([self.scale, self._lo, 2.0 if units == "spin" else 1.0])
 
+    #: storage rules and the keys of their [train] tables (see nets.hopfield_rules)
+    rules: ClassVar[dict[str, dict[str, Key]]] = {name: r.keys for name, r in RULES.items()}
+
     @classmethod
-    def from_patterns(cls, patterns, *, units: str = "spin", rule: str = "hebb") -> "Hopfield":
-        """A net storing ``patterns`` (P, N) with a storage rule (``"hebb"``)."""
-        if rule != "hebb":
-            raise ValueError(f"unknown storage rule {rule!r}; available: hebb")
-        W, scale = hebb(patterns, units=units)
+    def from_patterns(cls, patterns, *, units: str = "spin", rule: str = "hebb", weights: str = "float64",
+                      mask: np.ndarray | None = None, **rule_keys) -> "Hopfield":
+        """A net storing ``patterns`` (P, N) by a storage rule of :data:`nets.hopfield_rules.RULES`.
+
+        Parameters
+        ----------
+        patterns : ndarray (P, N)
+            In the unit convention ``units``.
+        rule : str
+            Storage rule name; ``rule_keys`` are its options.
+        weights : {"float64", "int32", "int16"}
+            Integer storage, for rules with integer-valued weights (Hebb).
+        mask : ndarray (N, N) of bool, optional
+            Couplings outside the mask are cut (a diluted or structured topology, see
+            :mod:`sim.graphs`). For Hebb the gain becomes 1 / (c N), c the fraction of
+            couplings kept (the dilution), so that fields keep their scale.
+        """
+        if rule not in RULES:
+            raise ValueError(f"unknown storage rule {rule!r}; available: {', '.join(RULES)}")
+        if weights not in _WEIGHT_DTYPES:
+            raise ValueError(f"weights must be one of {_WEIGHT_DTYPES}, got {weights!r}")
+        r = RULES[rule]
+        if weights != "float64" and not r.integer:
+            raise ValueError(f"the {rule} rule has non-integer weights; use weights='float64'")
+        X = to_spin(_check_patterns(patterns, units), units)
+        if weights != "float64":
+            W, scale = hebb_weights(X, dtype=weights) if rule == "hebb" else r.fn(X, **rule_keys)
+            W = W.astype(weights, copy=False)
+        else:
+            W, scale = r.fn(X, **rule_keys)
+        if mask is not None:
+            mask = np.asarray(mask, dtype=bool)
+            if mask.shape != W.shape:
+                raise ValueError(f"mask must have shape {W.shape}, got {mask.shape}")
+            W = np.where(mask, W, 0).astype(W.dtype, copy=False)
+            if rule == "hebb":  # 1 / (c N) with c the fraction of couplings kept (1/N when dense)
+                N = W.shape[0]
+                c = mask.sum() / max(N * (N - 1), 1)
+                scale = 1.0 / (max(c, 1.0 / max(N - 1, 1)) * N)
         return cls(W, units=units, scale=scale)
+
+    @classmethod
+    def from_config(cls, net_cfg: dict, train_cfg: dict, patterns, *, rng: np.random.Generator) -> "Hopfield":
+        """The net of a scenario's [net] and [train] tables storing ``patterns``.
+
+        ``rng`` draws the random topology (erdos_renyi, watts_strogatz), if any.
+        """
+        from sim.graphs import adjacency_mask, make_graph
+
+        mask = None
+        if net_cfg.get("topology", "dense") != "dense":
+            g = make_graph(net_cfg["topology"], net_cfg["n_units"], rng=rng, connectivity=net_cfg["connectivity"],
+                           k=net_cfg["k"], rewire=net_cfg["rewire"])
+            mask = adjacency_mask(g, net_cfg["n_units"])
+        keys = {k: v for k, v in train_cfg.items() if k != "rule"}
+        return cls.from_patterns(patterns, units=net_cfg.get("units", "spin"), rule=train_cfg["rule"],
+                                 weights=net_cfg.get("weights", "float64"), mask=mask, **keys)
 
     @property
     def n_units(self) -> int:
@@ -165,14 +254,14 @@ class Hopfield(Net):
     # --- the reference dynamics -------------------------------------------------------
     def field(self, state, x=None) -> np.ndarray:
         """Local fields f = scale * W s - theta, shape (N,)."""
-        return self.scale * (self.params.W @ state.s.astype(np.float64)) - self.params.theta
+        return self.scale * _matvec(self.params.W, state.s) - self.params.theta
 
     def step(self, state, x=None, *, units=None, u=None, T: float = 0.0) -> HopfieldState:
         if x is not None:
             raise ValueError("a Hopfield net takes no input stream")
         s = state.s
         idx = np.arange(self.n_units) if units is None else np.asarray(units)
-        f = self.scale * (self.params.W[idx] @ s.astype(np.float64)) - self.params.theta[idx]
+        f = self.scale * _matvec(self.params.W, s, None if units is None else idx) - self.params.theta[idx]
         if T > 0:
             if u is None or len(u) != len(idx):
                 raise ValueError(f"an update at T={T} needs one uniform per unit ({len(idx)})")
@@ -188,7 +277,7 @@ class Hopfield(Net):
     def energy(self, state, x=None) -> float:
         """E = -1/2 scale s^T W s + theta^T s (Hopfield 1982, Eq. 7)."""
         s = state.s.astype(np.float64)
-        return float(-0.5 * self.scale * (s @ self.params.W @ s) + self.params.theta @ s)
+        return float(-0.5 * self.scale * (s @ _matvec(self.params.W, state.s)) + self.params.theta @ s)
 
     def overlap(self, state, patterns: np.ndarray) -> np.ndarray:
         """m_mu = (1/N) sum_i xi_i^mu sigma_i in spin variables, shape (P,)."""

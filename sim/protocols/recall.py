@@ -61,7 +61,7 @@ class Recall(Protocol):
         src = str(scenario.path)
         for label, cfg in scenario.points():
             net_cls = get_net(cfg["net"]["kind"])
-            if not hasattr(net_cls, "from_patterns"):
+            if not hasattr(net_cls, "from_config"):
                 raise ScenarioError(src, "net.kind", f"the recall protocol needs a net that stores patterns, "
                                                      f"not {cfg['net']['kind']!r}")
             if cfg["run"]["schedule"] in ("clocked", "blocks"):
@@ -79,7 +79,7 @@ class Recall(Protocol):
         net_cfg, data = cfg["net"], cfg["data"]
         patterns = random_patterns(data["n_memories"], net_cfg["n_units"], units=net_cfg["units"],
                                    bias=data["bias"], rng=generator(ss, "data"))
-        net = get_net(net_cfg["kind"]).from_patterns(patterns, units=net_cfg["units"], rule=cfg["train"]["rule"])
+        net = get_net(net_cfg["kind"]).from_config(net_cfg, cfg["train"], patterns, rng=generator(ss, "graph"))
         return patterns, net
 
     def trial(self, cfg, ss, k):
