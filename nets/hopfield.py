@@ -220,13 +220,12 @@ class Hopfield(Net):
 
         ``rng`` draws the random topology (erdos_renyi, watts_strogatz), if any.
         """
-        from sim.graphs import adjacency_mask, make_graph
+        from sim.graphs import topology_mask
 
         mask = None
         if net_cfg.get("topology", "dense") != "dense":
-            g = make_graph(net_cfg["topology"], net_cfg["n_units"], rng=rng, connectivity=net_cfg["connectivity"],
-                           k=net_cfg["k"], rewire=net_cfg["rewire"])
-            mask = adjacency_mask(g, net_cfg["n_units"])
+            mask = topology_mask(net_cfg["topology"], net_cfg["n_units"], rng=rng, connectivity=net_cfg["connectivity"],
+                                 k=net_cfg["k"], rewire=net_cfg["rewire"])
         keys = {k: v for k, v in train_cfg.items() if k != "rule"}
         return cls.from_patterns(patterns, units=net_cfg.get("units", "spin"), rule=train_cfg["rule"],
                                  weights=net_cfg.get("weights", "float64"), mask=mask, **keys)
@@ -283,6 +282,12 @@ class Hopfield(Net):
         """m_mu = (1/N) sum_i xi_i^mu sigma_i in spin variables, shape (P,)."""
         X = to_spin(np.atleast_2d(patterns), self.units).astype(np.float64)
         return X @ to_spin(state.s, self.units).astype(np.float64) / self.n_units
+
+    def state_space(self) -> tuple[np.ndarray, np.ndarray]:
+        """Successor tables of all 2^N states (sync (2^N,), single-unit (2^N, N)); see :mod:`nets.hopfield_states`."""
+        from .hopfield_states import state_space
+
+        return state_space(self)
 
     # --- the fast path ----------------------------------------------------------------
     def rollout(self, state, drive, *, micro_every: int, phase: int, stop_fixed: bool):

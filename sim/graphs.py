@@ -10,7 +10,11 @@
   neighbours.
 
 Random graphs are drawn from the generator passed in (a named stream), never from global
-state.
+state. Edges are generated here (the Watts-Strogatz rewiring follows the original
+algorithm as networkx implements it: each lattice edge (u, u+j) is rewired with
+probability ``rewire`` to a uniformly chosen new neighbour, avoiding self-loops and
+duplicate edges); :func:`make_graph` wraps them in a networkx graph for export and
+drawing, :func:`topology_mask` gives the coupling mask without building a graph.
 """
 from __future__ import annotations
 
@@ -19,42 +23,78 @@ import math
 import networkx as nx
 import numpy as np
 
-__all__ = ["TOPOLOGIES", "make_graph", "adjacency_mask"]
+__all__ = ["TOPOLOGIES", "make_graph", "topology_mask", "adjacency_mask"]
 
 TOPOLOGIES = ("dense", "erdos_renyi", "watts_strogatz", "lattice")
 
 
-def make_graph(topology: str, n: int, *, rng: np.random.Generator, connectivity: float = 1.0,
-               k: int = 4, rewire: float = 0.0) -> nx.Graph:
-    """The graph of ``topology`` on units 0..n-1 (see the module docstring)."""
-    seed = int(rng.integers(0, 2**32 - 1))
+def _edges(topology: str, n: int, rng: np.random.Generator, connectivity: float, k: int,
+           rewire: float) -> np.ndarray:
+    """Edges (E, 2) of the topology, u < v not required."""
     if topology == "dense":
-        return nx.complete_graph(n)
+        i, j = np.triu_indices(n, 1)
+        return np.stack([i, j], axis=1)
     if topology == "erdos_renyi":
         if not 0.0 <= connectivity <= 1.0:
             raise ValueError(f"connectivity must be in [0, 1], got {connectivity}")
-        return nx.gnp_random_graph(n, connectivity, seed=seed)
+        i, j = np.triu_indices(n, 1)
+        keep = rng.random(len(i)) < connectivity
+        return np.stack([i[keep], j[keep]], axis=1)
     if topology == "watts_strogatz":
         if not (2 <= k < n and k % 2 == 0):
             raise ValueError(f"a Watts-Strogatz ring needs an even k with 2 <= k < n, got k={k}, n={n}")
         if not 0.0 <= rewire <= 1.0:
             raise ValueError(f"rewire must be in [0, 1], got {rewire}")
-        return nx.watts_strogatz_graph(n, k, rewire, seed=seed)
+        adj = np.zeros((n, n), dtype=bool)
+        u = np.arange(n)
+        for j in range(1, k // 2 + 1):
+            adj[u, (u + j) % n] = adj[(u + j) % n, u] = True
+        degree = adj.sum(axis=1)
+        for j in range(1, k // 2 + 1):
+            moves = rng.random(n) < rewire
+            for a in np.flatnonzero(moves):
+                b = (a + j) % n
+                if degree[a] >= n - 1 or not adj[a, b]:
+                    continue
+                w = int(rng.integers(n))
+                while w == a or adj[a, w]:
+                    w = int(rng.integers(n))
+                adj[a, b] = adj[b, a] = False
+                adj[a, w] = adj[w, a] = True
+                degree[b] -= 1
+                degree[w] += 1
+        i, jj = np.nonzero(np.triu(adj, 1))
+        return np.stack([i, jj], axis=1)
     if topology == "lattice":
         side = math.isqrt(n)
         if side * side != n:
             raise ValueError(f"a 2-D lattice needs a square number of units, got {n}")
         if k not in (4, 8):
             raise ValueError(f"a 2-D lattice has k = 4 or 8 neighbours, got {k}")
-        g = nx.Graph()
-        g.add_nodes_from(range(n))
+        r, c = np.divmod(np.arange(n), side)
         steps = [(0, 1), (1, 0)] + ([(1, 1), (1, -1)] if k == 8 else [])
-        for r in range(side):
-            for c in range(side):
-                for dr, dc in steps:
-                    g.add_edge(r * side + c, ((r + dr) % side) * side + (c + dc) % side)
-        return g
+        return np.concatenate([np.stack([r * side + c, ((r + dr) % side) * side + (c + dc) % side], axis=1)
+                               for dr, dc in steps])
     raise ValueError(f"unknown topology {topology!r}; expected one of {', '.join(TOPOLOGIES)}")
+
+
+def make_graph(topology: str, n: int, *, rng: np.random.Generator, connectivity: float = 1.0,
+               k: int = 4, rewire: float = 0.0) -> nx.Graph:
+    """The graph of ``topology`` on units 0..n-1 (see the module docstring)."""
+    g = nx.Graph()
+    g.add_nodes_from(range(n))
+    g.add_edges_from(map(tuple, _edges(topology, n, rng, connectivity, k, rewire).tolist()))
+    return g
+
+
+def topology_mask(topology: str, n: int, *, rng: np.random.Generator, connectivity: float = 1.0,
+                  k: int = 4, rewire: float = 0.0) -> np.ndarray:
+    """The (n, n) boolean coupling mask of ``topology``; the same draws as :func:`make_graph`."""
+    mask = np.zeros((n, n), dtype=bool)
+    e = _edges(topology, n, rng, connectivity, k, rewire)
+    mask[e[:, 0], e[:, 1]] = mask[e[:, 1], e[:, 0]] = True
+    np.fill_diagonal(mask, False)
+    return mask
 
 
 def adjacency_mask(graph: nx.Graph, n: int) -> np.ndarray:

@@ -125,9 +125,9 @@ class Scenario:
 
 
 def format_value(v: Any) -> str:
-    """Canonical text of a sweep value (``0.10`` -> ``0.1``, ``5`` -> ``5``)."""
+    """Canonical text of a sweep value: ``0.10`` -> ``0.1``, ``0.0`` and ``0`` -> ``0``, ``5`` -> ``5``."""
     if isinstance(v, float):
-        return f"{v:.6g}" if v != int(v) or abs(v) >= 1e6 else repr(v)
+        return f"{v:.12g}"
     return str(v)
 
 
@@ -178,7 +178,7 @@ def _section_schemas(tables: dict[str, dict], origin, protocol) -> dict[str, dic
     kind = tables.get("net", {}).get("kind")
     schemas["net"] = {"kind": Key("str", choices=tuple(sorted(nets)))}
     net_cls = nets.get(kind)
-    if "net" in tables:
+    if "net" in protocol.sections:
         check(schemas["net"]["kind"], kind if kind is not None else _missing(origin, "net.kind"),
               source=origin("net.kind"), name="net.kind")
         schemas["net"].update(net_cls.config_keys)
@@ -305,13 +305,13 @@ def load_scenario(path: str | Path, *, overrides: list[str] | tuple[str, ...] = 
     for sec in _CONFIG_SECTIONS:
         if sec in protocol.sections and sec not in raw and sec not in {k.split(".")[0] for k in where}:
             raise ScenarioError(src, sec, f"the {protocol.name} protocol needs a [{sec}] section")
-        if sec not in protocol.sections and sec not in ("run", "record") and tables[sec]:
+        if sec not in protocol.sections + protocol.optional_sections and sec not in ("run", "record") and tables[sec]:
             raise ScenarioError(src, sec, f"the {protocol.name} protocol takes no [{sec}] section")
     config = _validate_config(tables, meta, protocol, origin)
 
     for k, values in sweep.items():
         sec, _, name = k.partition(".")
-        if sec not in protocol.sections + ("run",) or not name or "." in name:
+        if sec not in protocol.sections + protocol.optional_sections + ("run",) or not name or "." in name:
             raise ScenarioError(src, f"sweep.{k}", "expected a dotted key of a net/train/data/run setting")
         if not isinstance(values, list) or not values:
             raise ScenarioError(origin(f"sweep.{k}"), f"sweep.{k}", "expected a non-empty list of values")
@@ -352,7 +352,7 @@ def _validate_config(tables: dict, meta: dict, protocol, origin) -> dict[str, di
     schemas = _section_schemas(tables, origin, protocol)
     config: dict[str, dict[str, Any]] = {"meta": meta}
     for sec in _CONFIG_SECTIONS:
-        if sec in protocol.sections or sec in ("run", "record"):
+        if sec in protocol.sections or sec in ("run", "record") or (sec in protocol.optional_sections and tables[sec]):
             config[sec] = _validate_table(sec, tables[sec], schemas[sec], origin)
     config["record"] = _validate_record(config["record"], origin)
     return config

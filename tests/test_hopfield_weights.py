@@ -92,3 +92,24 @@ def test_integer_weights_reject_non_integer_rules(monkeypatch):
                         nets.hopfield_rules.Rule(lambda X: (X.T @ X / 2.0, 1.0), integer=False))
     with pytest.raises(ValueError, match="non-integer"):
         nets.Hopfield.from_patterns(patterns(2, 10, 0), rule="halfhebb", weights="int16")
+
+
+@pytest.mark.parametrize("topology, kw", [("erdos_renyi", {"connectivity": 0.3}),
+                                          ("watts_strogatz", {"k": 6, "rewire": 0.4}),
+                                          ("lattice", {"k": 8}), ("dense", {})])
+def test_mask_and_graph_are_the_same_draw(topology, kw):
+    from sim.graphs import topology_mask
+
+    g = make_graph(topology, 49, rng=np.random.default_rng(3), **kw)
+    mask = topology_mask(topology, 49, rng=np.random.default_rng(3), **kw)
+    assert np.array_equal(adjacency_mask(g, 49), mask)
+
+
+def test_rewiring_keeps_the_edge_count_and_randomises():
+    rng = np.random.default_rng(5)
+    ring = make_graph("watts_strogatz", 200, rng=rng, k=10, rewire=0.0)
+    full = make_graph("watts_strogatz", 200, rng=rng, k=10, rewire=1.0)
+    assert ring.number_of_edges() == full.number_of_edges() == 1000
+    # clustering of the ring lattice is 3(k-2)/(4(k-1)) = 2/3; a random graph's is ~ k/N
+    assert nx.average_clustering(ring) == pytest.approx(2 / 3)
+    assert nx.average_clustering(full) < 0.15

@@ -164,6 +164,7 @@ def test_parse_set_and_labels():
     assert parse_set("run.schedule=random-site") == ("run.schedule", "random-site")
     assert parse_set("sweep.data.n_memories=[1, 2]") == ("sweep.data.n_memories", [1, 2])
     assert point_label({"data.load": 0.10, "net.n_units": 200}) == "load=0.1,n_units=200"
+    assert point_label({"net.rewire": 0.0, "run.temperature": 1.0}) == "rewire=0,temperature=1"
 
 
 def test_each_sweep_point_is_validated_on_its_own(tmp_path):
