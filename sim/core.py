@@ -123,7 +123,9 @@ class Net(abc.ABC):
             state = self.State(state)
         elif tuple(state._fields) != tuple(fields):
             raise TypeError(f"expected a {self.State.__name__} with fields {fields}, got {state._fields}")
-        ref = self.init_state(rng=np.random.default_rng(0))
+        ref = self.__dict__.get("_state_template")
+        if ref is None:  # shapes and dtypes of this net's states, made once
+            ref = self._state_template = self.init_state(rng=np.random.default_rng(0))
         out = []
         for name, have, want in zip(fields, state, ref):
             a = np.asarray(have)

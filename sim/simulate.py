@@ -166,8 +166,10 @@ def simulate(
                 status, last = "diverged", k
                 break
             tick = t + k + 1
+            # a fast path that stopped early has verified the fixed point itself
+            verified = use_fast and done < n and k == done - 1
             if stop and inputs is None and T_zero_from <= tick and states_equal(s_new, state) \
-                    and net.is_fixed_point(s_new):
+                    and (verified or net.is_fixed_point(s_new)):
                 status, last, state = "converged", k + 1, s_new
                 break
             if may_cycle:
