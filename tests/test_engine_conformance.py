@@ -87,9 +87,28 @@ def _rnn_cases() -> list[Case]:
     return out
 
 
+def _hopfield_continuous_cases() -> list[Case]:
+    rng = np.random.default_rng(1984)
+    N = 10
+    J = rng.normal(scale=1.0 / np.sqrt(N), size=(N, N))
+    sym = np.triu(J, 1) + np.triu(J, 1).T
+    patterns = np.where(rng.random((3, N)) < 0.5, 1, -1)
+    out = [
+        Case("sk-gain5", nets.HopfieldContinuous(sym, gain=5.0, dt=0.05),
+             ("sync", "sequential", "random", "random-site", "chromatic")),
+        Case("hebb-gain50-bias", nets.HopfieldContinuous(
+            nets.HopfieldContinuous.from_patterns(patterns).params.W, rng.normal(scale=0.2, size=N),
+            gain=50.0, tau=2.0, dt=0.1), ("sync", "random")),
+        Case("asymmetric", nets.HopfieldContinuous(rng.normal(scale=0.5, size=(N, N)), gain=2.0, dt=0.2),
+             ("sync", "blocks"), blocks=_partition(rng, N, 3)),
+    ]
+    return out
+
+
 #: one factory per registered kind; a new net must add its own
 FACTORIES = {
     "hopfield": _hopfield_cases,
+    "hopfield_continuous": _hopfield_continuous_cases,
     "rnn": _rnn_cases,
 }
 
@@ -198,7 +217,7 @@ def test_same_seed_same_trajectory(kind, case, same_trajectory):
 
 
 @pytest.mark.parametrize("kind,case", [c for c in CASES if c[0] == "hopfield"],
-                         ids=[i for i in CASE_IDS if i.startswith("hopfield")])
+                         ids=[i for i in CASE_IDS if i.startswith("hopfield:")])
 def test_seed_matters_for_random_runs(kind, case):
     """The seed is really used: different seeds give different noisy trajectories."""
     a = _run(case, "random", temperature=0.7, rng=1, stop=False)

@@ -22,6 +22,8 @@ class Protocol:
     name: ClassVar[str]
     #: config sections the protocol needs besides [run] and [record]
     sections: ClassVar[tuple[str, ...]] = ()
+    #: config sections the protocol uses when they are given (validated then), but does not need
+    optional_sections: ClassVar[tuple[str, ...]] = ()
     #: protocol-specific [run] keys
     run_keys: ClassVar[dict[str, Key]] = {}
     #: metric names it reports (the base names of [expect] keys)
