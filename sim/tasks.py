@@ -15,7 +15,7 @@ import numpy as np
 
 from .schema import Key
 
-__all__ = ["TASKS", "random_patterns", "corrupt", "binary_stream"]
+__all__ = ["TASKS", "random_patterns", "n_patterns", "corrupt", "binary_stream"]
 
 
 def _lo(units: str) -> int:
@@ -49,6 +49,20 @@ def corrupt(pattern: np.ndarray, fraction: float, *, units: str = "spin",
     return out
 
 
+def n_patterns(data: dict, n_units: int) -> int:
+    """P from a random_patterns ``[data]`` table: ``n_memories``, or ``round(load * n_units)``.
+
+    Raises ValueError unless exactly one of the two is given and P >= 1.
+    """
+    n, load = data.get("n_memories"), data.get("load")
+    if (n is None) == (load is None):
+        raise ValueError("give exactly one of n_memories (P) and load (alpha = P/N)")
+    P = int(n) if n is not None else int(round(load * n_units))
+    if P < 1:
+        raise ValueError(f"load {load} with {n_units} units stores round(load * N) = {P} patterns; need >= 1")
+    return P
+
+
 def binary_stream(length: int, *, p: float = 0.5, rng: np.random.Generator) -> np.ndarray:
     """Independent bits, shape (length, 1), float64 (one input per tick)."""
     return (rng.random((length, 1)) < p).astype(np.float64)
@@ -57,7 +71,8 @@ def binary_stream(length: int, *, p: float = 0.5, rng: np.random.Generator) -> n
 #: scenario-visible tasks: name -> schema of their ``[data]`` keys
 TASKS: dict[str, dict[str, Key]] = {
     "random_patterns": {
-        "n_memories": Key("int", min=1, doc="number of stored memories P"),
+        "n_memories": Key("int", default=None, min=1, doc="number of stored memories P (or give load)"),
+        "load": Key("float", default=None, min=0.0, doc="load alpha = P/N, P = round(alpha N) (or give n_memories)"),
         "bias": Key("float", default=0.5, min=0.0, max=1.0, doc="probability that a unit is on"),
     },
 }

@@ -68,6 +68,9 @@ class Recall(Protocol):
                 raise ScenarioError(src, "run.schedule", "expected sync, sequential, random, random-site or chromatic")
             if cfg["data"]["task"] != "random_patterns":
                 raise ScenarioError(src, "data.task", "the recall protocol stores random_patterns")
+            if cfg["data"]["n_memories"] is None or cfg["data"]["load"] is not None:
+                raise ScenarioError(src, "data.n_memories", "this key is required by the recall protocol "
+                                                            "(an integer >= 1; it takes no data.load)")
             for p in scenario.plots:
                 if p["kind"] == "snapshots" and "shape" in p and math.prod(p["shape"]) != cfg["net"]["n_units"]:
                     raise ScenarioError(src, "plot.shape", f"shape {p['shape']} does not hold "
