@@ -13,6 +13,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from scipy.special import erfinv
 
 from nets import hopfield_theory as th
 from sim.errors import ScenarioError
@@ -80,8 +81,6 @@ def test_rs_overlap_is_decreasing_below_alpha_c_and_absent_above():
 def test_rs_branches_are_roots_of_the_reduced_equation():
     b = th.rs_branches(0.2)
     for a, m in ((b["alpha"], b["m"]), (b["alpha_other"], b["m_other"])):
-        from scipy.special import erfinv
-
         y = erfinv(m[(m > 1e-6) & (m < 1 - 1e-12)])
         np.testing.assert_allclose(th.rs_gap(y), np.sqrt(2 * a[(m > 1e-6) & (m < 1 - 1e-12)]), rtol=1e-6)
     # the retrieval branch agrees with rs_overlap
