@@ -277,6 +277,26 @@ def async_map(async_next: np.ndarray, *, absorb: bool | None = None) -> AsyncMap
                     reach_size=reach_size, strict_basin=strict, n_reachable=n_reach, acyclic=acyclic)
 
 
+def _csr_rows(rows, cols, data, shape, *, unit_diag: bool = False):
+    """CSR matrix from entries given row by row (``rows`` non-decreasing).
+
+    With ``unit_diag`` a 1 is appended to every row at column = row (square matrices
+    whose other entries lie left of the diagonal keep sorted indices).
+    """
+    per_row = np.bincount(rows, minlength=shape[0])
+    ptr = np.zeros(shape[0] + 1, dtype=np.int64)
+    np.cumsum(per_row + unit_diag, out=ptr[1:])
+    if not unit_diag:
+        return sp.csr_matrix((data, cols, ptr), shape=shape)
+    at = np.arange(len(cols)) + np.repeat(np.arange(shape[0]), per_row)   # shifted by earlier diagonals
+    diag_at = ptr[1:] - 1
+    full_cols = np.empty(ptr[-1], dtype=cols.dtype)
+    full_data = np.empty(ptr[-1])
+    full_cols[at], full_data[at] = cols, data
+    full_cols[diag_at], full_data[diag_at] = np.arange(shape[0]), 1.0
+    return sp.csr_matrix((full_data, full_cols, ptr), shape=shape)
+
+
 def _absorption(G, k, comp, member, trans, A, keep):
     """(B or None, basins) from the jump chain among transient states."""
     n = G.shape[0]
@@ -302,24 +322,9 @@ def _absorption(G, k, comp, member, trans, A, keep):
     to_t = member[d] < 0
     del flat
 
-    def csr(sel, cols, shape, data, unit_diag=False):
-        """Rows r[sel] as CSR; with unit_diag a 1 is appended to every row (at column r)."""
-        per_row = np.bincount(r[sel], minlength=shape[0])
-        ptr = np.zeros(shape[0] + 1, dtype=np.int64)
-        np.cumsum(per_row + unit_diag, out=ptr[1:])
-        if not unit_diag:
-            return sp.csr_matrix((data, cols, ptr), shape=shape)
-        at = np.arange(len(cols)) + np.repeat(np.arange(shape[0]), per_row)   # shift by earlier diagonals
-        diag_at = ptr[1:] - 1
-        full_cols = np.empty(ptr[-1], dtype=cols.dtype)
-        full_data = np.empty(ptr[-1])
-        full_cols[at], full_data[at] = cols, data
-        full_cols[diag_at], full_data[diag_at] = np.arange(shape[0]), 1.0
-        return sp.csr_matrix((full_data, full_cols, ptr), shape=shape)
-
     cols_q = pos[d[to_t]]
-    M = csr(to_t, cols_q, (m, m), -w[to_t], unit_diag=True)   # I - Q
-    R = csr(~to_t, member[d[~to_t]], (m, A), w[~to_t])
+    M = _csr_rows(r[to_t], cols_q, -w[to_t], (m, m), unit_diag=True)   # I - Q
+    R = _csr_rows(r[~to_t], member[d[~to_t]], w[~to_t], (m, A))
     triangular = bool(np.all(cols_q < r[to_t]))
     del d, w, r, to_t, cols_q
     if triangular:

@@ -388,3 +388,70 @@ def test_bad_tables_are_rejected():
         am.async_map(np.array([[0], [2]]))            # code out of range
     with pytest.raises(ValueError):
         state_space(nets.Hopfield(np.zeros((21, 21))))
+
+
+# --- protocol checks and figures ----------------------------------------------------------
+_SCENARIO = """
+[meta]
+title = "t"
+reference = "r"
+protocol = "attractor_map"
+[net]
+kind = "hopfield"
+n_units = {N}
+[train]
+rule = "hebb"
+[data]
+task = "random_patterns"
+n_memories = 3
+[run]
+schedule = "{schedule}"
+trials = 2
+[expect]
+"basin_total" = {{ min = 0.999999999, max = 1.000000001 }}
+[[plot]]
+kind = "basins"
+[[plot]]
+kind = "transition_graph"
+n_units = 5
+[[plot]]
+kind = "energy_hist"
+[[plot]]
+kind = "basin_classes"
+"""
+
+
+@pytest.mark.parametrize("N,schedule,key", [(21, "random-site", "net.n_units"), (8, "random", "run.schedule")])
+def test_protocol_rejects_what_it_cannot_map(tmp_path, N, schedule, key):
+    from sim.scenario import load_scenario
+
+    path = tmp_path / "bad.toml"
+    path.write_text(_SCENARIO.format(N=N, schedule=schedule))
+    with pytest.raises(sim.ScenarioError) as err:
+        load_scenario(path)
+    assert err.value.key == key
+
+
+def test_protocol_run_and_its_figures(tmp_path):
+    from matplotlib.figure import Figure
+
+    from sim.scenario import load_scenario
+    from sim.sweep import run_scenario
+
+    path = tmp_path / "ok.toml"
+    path.write_text(_SCENARIO.format(N=8, schedule="random-site"))
+    res = run_scenario(load_scenario(path), progress=False)
+    assert res.passed
+    m = res.metrics
+    assert m["n_fixed_points"] >= 2 and 0 <= m["basin_stored"] <= 1 and m["max_cycle_length"] <= 2
+    stems = [s for s, _ in res.figures]
+    assert stems == ["basins", "transition_graph", "energy_hist", "basin_classes"]
+    for stem, fig in res.figures:
+        assert isinstance(fig, Figure)
+        ax = fig.axes[0]
+        assert ax.get_ylabel(), stem
+    basins = dict(res.figures)["basins"].axes[0]
+    assert len(basins.patches) >= 2 * len(res.demo["basin"])      # a bar and a strict-basin bar each
+    assert basins.get_ylabel() == "fraction of the state space"
+    graph = dict(res.figures)["transition_graph"].axes[0]
+    assert graph.get_ylabel() == "energy E"

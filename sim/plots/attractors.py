@@ -162,14 +162,14 @@ def transition_graph_figure(async_next: np.ndarray, attractors: Sequence[np.ndar
     labels = [f"A{a}" for a in range(A)] if labels is None else list(labels)
     g = transition_graph(nxt)
     fate = np.argmax(absorb, axis=1)
-    several = np.count_nonzero(absorb > 0, axis=1) > 1
+    several = np.count_nonzero(absorb > 1e-12, axis=1) > 1
     names = _class_names(classes) if classes is not None else ["spurious"] * A
     count = np.bincount(fate, minlength=A)
     order = sorted(range(A), key=lambda a: (CLASSES.index(names[a]), -count[a], a))
     if level is not None:
-        pos, values = _sector_layout(np.asarray(level, dtype=np.float64), fate, order)
+        pos, _ = _sector_layout(np.asarray(level, dtype=np.float64), fate, order)
     else:
-        pos, values = nx.spring_layout(g.to_undirected(), seed=0), None
+        pos = nx.spring_layout(g.to_undirected(), seed=0)
     # distinct hues per attractor, in sector order (neighbouring basins differ); class by marker
     palette = [to_rgb(f"C{j}") for j in range(10)]
     colour: list = [None] * A
