@@ -319,6 +319,25 @@ def test_two_hebbian_patterns_are_always_fixed_points():
             np.testing.assert_array_equal(sync[codes], codes)
 
 
+def test_two_hebbian_patterns_make_two_decoupled_ferromagnets():
+    # gauge field 2 (S_c - sigma_i)/N: the fixed points are exactly +-xi^1, +-xi^2 and every
+    # state ends in one of them under random-site dynamics
+    rng = np.random.default_rng(8)
+    for N in (5, 6, 9, 10):
+        xi = np.where(rng.random(N) < 0.5, 1, -1)
+        one_off = xi.copy()
+        one_off[1] *= -1
+        for P in [np.stack([xi, xi]), np.stack([xi, one_off])] + \
+                 [np.where(rng.random((2, N)) < 0.5, 1, -1) for _ in range(4)]:
+            res = analyse(nets.Hopfield.from_patterns(P), P)
+            full = (1 << N) - 1
+            codes = encode(P)
+            expect = sorted(set(codes.tolist()) | set((codes ^ full).tolist()))
+            assert [int(a[0]) for a in res["async"].attractors] == expect
+            assert res["metrics"]["n_spurious"] == 0
+            assert res["metrics"]["basin_stored"] == pytest.approx(1.0, abs=1e-12)
+
+
 def test_classify_stored_reversed_mixture_spurious():
     rng = np.random.default_rng(5)
     N = 11
