@@ -141,7 +141,10 @@ class Net(abc.ABC):
         return self.State(*out)
 
     def graph(self):
-        """Connectivity as a networkx graph (default: an edge wherever W != 0)."""
+        """The weighted coupling graph (networkx): an edge i - j wherever W_ij or W_ji != 0.
+
+        Edge attributes: ``weight`` = W_ij (i < j) and, for asymmetric W, ``weight_ji`` = W_ji.
+        """
         import networkx as nx
 
         W = getattr(self.params, "W", None)
@@ -149,8 +152,15 @@ class Net(abc.ABC):
             raise NotImplementedError(f"{self.kind} has no weight matrix W to build a graph from")
         g = nx.Graph()
         g.add_nodes_from(range(W.shape[0]))
-        i, j = np.nonzero((W != 0) | (W.T != 0))
-        g.add_edges_from((int(a), int(b)) for a, b in zip(i, j) if a < b)
+        i, j = np.nonzero(np.triu((W != 0) | (W.T != 0), 1))
+        symmetric = getattr(self, "symmetric", None)
+        if symmetric is None:
+            symmetric = bool(np.array_equal(W, W.T))
+        if symmetric:
+            g.add_edges_from((int(a), int(b), {"weight": float(W[a, b])}) for a, b in zip(i, j))
+        else:
+            g.add_edges_from((int(a), int(b), {"weight": float(W[a, b]), "weight_ji": float(W[b, a])})
+                             for a, b in zip(i, j))
         return g
 
     def is_fixed_point(self, state, x=None) -> bool:

@@ -143,6 +143,8 @@ def parse_set(text: str) -> tuple[str, Any]:
     key, raw = key.strip(), raw.strip()
     if not key or "." not in key:
         raise ScenarioError("--set", key or text, "expected a dotted key such as run.trials")
+    if raw in ("true", "false"):  # TOML spelling of booleans
+        return key, raw == "true"
     try:
         value = ast.literal_eval(raw)
     except (ValueError, SyntaxError, MemoryError, RecursionError):

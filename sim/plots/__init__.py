@@ -34,10 +34,11 @@ from matplotlib.figure import Figure
 
 from .base import save_figure
 from .recall import recall_figure
+from .network import network_figure
 from .trajectory import energy_figure, overlap_figure, raster_figure, snapshots_figure
 
 __all__ = ["energy_figure", "overlap_figure", "raster_figure", "snapshots_figure",
-           "recall_figure", "save_figure", "FIGURES"]
+           "recall_figure", "network_figure", "save_figure", "FIGURES"]
 
 FIGURES: dict[str, Callable[..., Figure]] = {
     "energy": energy_figure,

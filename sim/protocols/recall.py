@@ -55,6 +55,7 @@ class Recall(Protocol):
         "energy": {}, "overlap": {}, "raster": {},
         "snapshots": {"shape": Key("int_list", min=1, doc="image shape, e.g. [10, 10]")},
         "recall_curve": {},
+        "network": {"layout": Key("str", default="circular", choices=("circular", "spring"))},
     }
 
     def validate(self, scenario) -> None:
@@ -132,7 +133,7 @@ class Recall(Protocol):
                         probes=probes, patterns=patterns if "overlap" in probes else None)
         traj = simulate(net, cue, ticks=cfg["run"]["sweeps"], schedule=cfg["run"]["schedule"],
                         temperature=cfg["run"]["temperature"], record=record, rng=child(ss, "demo", "dynamics"))
-        return {"trajectory": traj, "patterns": patterns, "cue": cue}
+        return {"trajectory": traj, "patterns": patterns, "cue": cue, "W": np.asarray(net.params.W)}
 
     def figures(self, scenario, points, demo):
         from .. import plots
@@ -153,6 +154,13 @@ class Recall(Protocol):
                                                                 title=scenario.meta["title"])))
                 continue
             if demo is None:
+                continue
+            if kind == "network":
+                import networkx as nx
+
+                g = nx.from_numpy_array(demo["W"].astype(np.float64))
+                title = f"{scenario.meta['id'] or scenario.name}: couplings of the demo net ({points[0]['label']})"
+                out.append(("network", plots.network_figure(g, layout=spec.get("layout", "circular"), title=title)))
                 continue
             traj, title = demo["trajectory"], f"{scenario.meta['id'] or scenario.name}: recall from a corrupted cue"
             if kind == "energy":
