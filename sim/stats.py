@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats as _st
+from scipy.special import ndtri, stdtrit
 
 __all__ = ["mean_interval", "wilson_interval"]
 
@@ -18,7 +18,7 @@ def mean_interval(per_trial: np.ndarray, level: float = 0.95) -> tuple[float, fl
     m = float(np.mean(x))
     if len(x) < 2:
         return m, math.nan, math.nan
-    half = float(_st.t.ppf(0.5 + level / 2, len(x) - 1) * np.std(x, ddof=1) / math.sqrt(len(x)))
+    half = float(stdtrit(len(x) - 1, 0.5 + level / 2) * np.std(x, ddof=1) / math.sqrt(len(x)))
     return m, m - half, m + half
 
 
@@ -26,7 +26,7 @@ def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float,
     """Wilson score interval of a binomial proportion."""
     if n == 0:
         return math.nan, math.nan
-    z = float(_st.norm.ppf(0.5 + level / 2))
+    z = float(ndtri(0.5 + level / 2))
     p = successes / n
     den = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / den

@@ -7,13 +7,16 @@ draws the figures the scenario asks for.
 """
 from __future__ import annotations
 
+import importlib
+import inspect
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 
 from ..schema import Key
 
-__all__ = ["Protocol", "PROTOCOLS"]
+__all__ = ["Protocol", "PROTOCOLS", "MODULES"]
 
 
 class Protocol:
@@ -51,22 +54,43 @@ class Protocol:
         return []
 
 
-def _load() -> dict[str, Protocol]:
-    """Instances of every Protocol subclass defined in the modules of this package."""
-    import importlib
-    import inspect
-    import pkgutil
-
-    found: dict[str, Protocol] = {}
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        for obj in vars(module).values():
-            if inspect.isclass(obj) and issubclass(obj, Protocol) and obj.__module__ == module.__name__ \
-                    and "name" in vars(obj):
-                if obj.name in found:
-                    raise RuntimeError(f"two protocols are named {obj.name!r}")
-                found[obj.name] = obj()
-    return found
+#: protocol name -> module of this package defining it (imported on first use, so that a
+#: run pays only for the protocol it needs; tests/test_protocol_registry.py checks the map)
+MODULES: dict[str, str] = {
+    "attractor_map": "attractors",
+    "capacity": "capacity",
+    "dynamics": "dynamics",
+    "glauber": "glauber",
+    "recall": "recall",
+    "stability": "stability",
+    "theory": "theory",
+}
 
 
-PROTOCOLS: dict[str, Protocol] = _load()
+class _Registry(Mapping):
+    """Read-only mapping name -> Protocol instance, importing each module lazily."""
+
+    def __init__(self, modules: dict[str, str]):
+        self._modules = dict(modules)
+        self._loaded: dict[str, Protocol] = {}
+
+    def __getitem__(self, name: str) -> Protocol:
+        if name not in self._loaded:
+            if name not in self._modules:
+                raise KeyError(name)
+            module = importlib.import_module(f"{__name__}.{self._modules[name]}")
+            classes = [obj for obj in vars(module).values()
+                       if inspect.isclass(obj) and issubclass(obj, Protocol) and vars(obj).get("name") == name]
+            if len(classes) != 1:
+                raise RuntimeError(f"module {module.__name__} must define exactly one protocol named {name!r}")
+            self._loaded[name] = classes[0]()
+        return self._loaded[name]
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+
+PROTOCOLS: Mapping[str, Protocol] = _Registry(MODULES)

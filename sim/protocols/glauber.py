@@ -41,7 +41,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats as _st
+from scipy.special import stdtrit
 
 from nets import hopfield_theory as theory
 
@@ -69,7 +69,7 @@ def batch_interval(x: np.ndarray, n_batches: int = _BATCHES, level: float = 0.95
     if len(x) < 2 * n_batches:
         return math.nan, math.nan
     b = np.array([c.mean() for c in np.array_split(x, n_batches)])                 # (n_batches,)
-    half = float(_st.t.ppf(0.5 + level / 2, n_batches - 1) * b.std(ddof=1) / math.sqrt(n_batches))
+    half = float(stdtrit(n_batches - 1, 0.5 + level / 2) * b.std(ddof=1) / math.sqrt(n_batches))
     m = float(x.mean())
     return m - half, m + half
 
