@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
 import numpy as np
 from scipy.special import ndtri, stdtrit
 
-__all__ = ["mean_interval", "wilson_interval"]
+__all__ = ["mean_interval", "means_with_intervals", "wilson_interval"]
 
 
 def mean_interval(per_trial: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
@@ -20,6 +21,16 @@ def mean_interval(per_trial: np.ndarray, level: float = 0.95) -> tuple[float, fl
         return m, math.nan, math.nan
     half = float(stdtrit(len(x) - 1, 0.5 + level / 2) * np.std(x, ddof=1) / math.sqrt(len(x)))
     return m, m - half, m + half
+
+
+def means_with_intervals(per_trial: dict[str, Sequence[float]], level: float = 0.95
+                         ) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
+    """For each metric, the mean over trials and its interval: (metrics, intervals)."""
+    metrics, intervals = {}, {}
+    for name, values in per_trial.items():
+        m, lo, hi = mean_interval(np.asarray(values, dtype=np.float64), level)
+        metrics[name], intervals[name] = m, (lo, hi)
+    return metrics, intervals
 
 
 def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:

@@ -7,6 +7,7 @@ draws the figures the scenario asks for.
 """
 from __future__ import annotations
 
+import abc
 import importlib
 import inspect
 from collections.abc import Mapping
@@ -19,7 +20,7 @@ from ..schema import Key
 __all__ = ["Protocol", "PROTOCOLS", "MODULES"]
 
 
-class Protocol:
+class Protocol(abc.ABC):
     """Base class of protocols (see :mod:`sim.protocols.recall` for an example)."""
 
     name: ClassVar[str]
@@ -37,13 +38,13 @@ class Protocol:
     def validate(self, scenario) -> None:
         """Cross-key checks; raise ScenarioError."""
 
+    @abc.abstractmethod
     def trial(self, cfg: dict[str, dict[str, Any]], ss: np.random.SeedSequence, k: int) -> dict[str, Any]:
         """Trial ``k`` of one sweep point, from its own seed stream ``ss``."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def aggregate(self, cfg, results: list[dict[str, Any]]) -> tuple[dict[str, float], dict[str, tuple]]:
         """Metrics of one sweep point, and their intervals (lo, hi)."""
-        raise NotImplementedError
 
     def demo(self, cfg, ss: np.random.SeedSequence):
         """An illustrative recorded run for figures, or None."""

@@ -52,7 +52,7 @@ from ..rng import child, generator, seed_sequence
 from ..schedule import temperatures
 from ..schema import Key
 from ..simulate import simulate
-from ..stats import mean_interval
+from ..stats import means_with_intervals
 from ..tasks import random_patterns
 from . import Protocol
 
@@ -213,10 +213,7 @@ class AttractorMap(Protocol):
         return {**res["metrics"], "class_count": res["class_count"], "class_basin": res["class_basin"]}
 
     def aggregate(self, cfg, results):
-        metrics, intervals = {}, {}
-        for name in _MEAN_METRICS:
-            m, lo, hi = mean_interval(np.array([r[name] for r in results]))
-            metrics[name], intervals[name] = m, (lo, hi)
+        metrics, intervals = means_with_intervals({name: [r[name] for r in results] for name in _MEAN_METRICS})
         lengths = np.array([r["max_cycle_length"] for r in results])
         metrics["max_cycle_length"] = float(lengths.max())
         intervals["max_cycle_length"] = (float(lengths.min()), float(lengths.max()))

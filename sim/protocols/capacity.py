@@ -40,7 +40,7 @@ from ..record import Record
 from ..rng import child, generator
 from ..schema import Key
 from ..simulate import simulate
-from ..stats import mean_interval
+from ..stats import means_with_intervals
 from ..tasks import n_patterns, random_patterns
 from . import Protocol
 
@@ -124,10 +124,7 @@ class Capacity(Protocol):
             "mean_sweeps": [np.mean(r["sweeps"]) for r in results],
             "converged": [np.mean(r["converged"]) for r in results],
         }
-        metrics, intervals = {}, {}
-        for name, values in per.items():
-            m, lo, hi = mean_interval(np.asarray(values))
-            metrics[name], intervals[name] = m, (lo, hi)
+        metrics, intervals = means_with_intervals(per)
         alpha = float(results[0]["alpha"])
         metrics["alpha"], intervals["alpha"] = alpha, (alpha, alpha)
         return metrics, intervals

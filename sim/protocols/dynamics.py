@@ -80,7 +80,7 @@ from ..record import Record
 from ..rng import child, generator
 from ..schema import Key
 from ..simulate import simulate
-from ..stats import mean_interval
+from ..stats import means_with_intervals
 from ..tasks import corrupt, random_patterns
 from . import Protocol
 
@@ -234,10 +234,7 @@ class Dynamics(Protocol):
         if "overlap_min" in want:
             refs = np.concatenate([r["m"][r["ref"]] for r in results])
             ext.update(overlap_min=refs.min(), overlap_max=refs.max())
-        metrics, intervals = {}, {}
-        for name, values in per.items():
-            m, lo, hi = mean_interval(np.asarray(values))
-            metrics[name], intervals[name] = m, (lo, hi)
+        metrics, intervals = means_with_intervals(per)
         for name, v in ext.items():
             metrics[name], intervals[name] = float(v), (np.nan, np.nan)
         return {k: metrics[k] for k in want}, {k: intervals[k] for k in want}

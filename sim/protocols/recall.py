@@ -36,7 +36,7 @@ from ..record import Record
 from ..rng import child, generator
 from ..schema import Key
 from ..simulate import simulate
-from ..stats import mean_interval
+from ..stats import means_with_intervals
 from ..tasks import corrupt, random_patterns
 from . import Protocol
 
@@ -113,12 +113,7 @@ class Recall(Protocol):
             "converged": [np.mean(r["converged"]) for r in results],
             "mean_sweeps": [np.mean(r["sweeps"]) for r in results],
         }
-        metrics, intervals = {}, {}
-        for name, values in per.items():
-            m, lo, hi = mean_interval(np.asarray(values))
-            metrics[name] = m
-            intervals[name] = (lo, hi)
-        return metrics, intervals
+        return means_with_intervals(per)
 
     # --- demo and figures -----------------------------------------------------------------
     def demo(self, cfg, ss):

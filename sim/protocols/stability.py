@@ -60,7 +60,7 @@ from ..record import Record
 from ..rng import child, generator
 from ..schema import Key
 from ..simulate import simulate
-from ..stats import mean_interval, wilson_interval
+from ..stats import means_with_intervals, wilson_interval
 from ..tasks import corrupt, random_patterns
 from . import Protocol
 
@@ -145,10 +145,9 @@ class Stability(Protocol):
                "bits_stable": [r["bits_stable"] for r in results]}
         if "basin" in results[0]:
             per["basin"] = [np.mean(r["basin"]) for r in results]
-        for name, values in per.items():
-            m, lo, hi = mean_interval(np.asarray(values))
-            metrics[name] = m
-            intervals[name] = (lo, hi)
+        found, spans = means_with_intervals(per)
+        metrics.update(found)
+        intervals.update(spans)
         return metrics, intervals
 
     # --- figures ----------------------------------------------------------------------------
