@@ -80,20 +80,22 @@ def fmt_load(load: list[float] | None) -> str:
 
 
 def loaded(cpu: dict | None, threshold: float = 0.25) -> bool:
-    """Whether other processes used more than ``threshold`` cores during a :class:`CpuMeter`
-    measurement (then a ratio that needs both cores, such as 2 workers vs 1, is unreliable)."""
-    return bool(cpu) and cpu.get("foreign_cores", 0.0) > threshold
+    """Whether other processes (or the hypervisor) took more than ``threshold`` cores during a
+    :class:`CpuMeter` measurement (then a ratio that needs both cores, such as 2 workers vs 1, is unreliable)."""
+    return bool(cpu) and cpu.get("foreign_cores", 0.0) + cpu.get("steal_cores", 0.0) > threshold
 
 
 def _cpu_jiffies() -> tuple[int, int] | None:
-    """(busy, total) CPU time of the whole machine from /proc/stat, in clock ticks."""
+    """(busy, steal) CPU time of the whole machine from /proc/stat, in clock ticks.
+
+    Steal is time the hypervisor gave this virtual machine's CPUs to someone else.
+    """
     try:
         with open("/proc/stat") as fh:
             v = [int(x) for x in fh.readline().split()[1:9]]
     except (OSError, ValueError):
         return None
-    total = sum(v)
-    return total - v[3] - v[4], total   # idle and iowait are not busy
+    return sum(v) - v[3] - v[4] - v[7], v[7]   # idle, iowait and steal are not busy here
 
 
 class CpuMeter:
@@ -102,7 +104,8 @@ class CpuMeter:
     ``machine_cores``: busy CPU time of all processes (/proc/stat) / wall time;
     ``own_cores``: this process and its reaped children (``os.times``) / wall time;
     ``foreign_cores``: the difference, i.e. other users' processes competing for the
-    cores. Pool workers and subprocesses count as own once they have been waited for.
+    cores; ``steal_cores``: CPU time the hypervisor took from this virtual machine. Pool
+    workers and subprocesses count as own once they have been waited for.
     """
 
     def __enter__(self):
@@ -116,9 +119,11 @@ class CpuMeter:
         own = sum(t1[:4]) - sum(self._t0[:4])
         out = {"wall_s": wall, "load_before": self.load_before, "load_after": loadavg(), "own_cores": own / wall}
         if self._j0 is not None and j1 is not None:
-            machine_s = (j1[0] - self._j0[0]) / os.sysconf("SC_CLK_TCK")
+            hz = os.sysconf("SC_CLK_TCK")
+            machine_s = (j1[0] - self._j0[0]) / hz
             out["machine_cores"] = machine_s / wall
             out["foreign_cores"] = max(0.0, (machine_s - own) / wall)
+            out["steal_cores"] = (j1[1] - self._j0[1]) / hz / wall
         self.result = out
         return False
 
@@ -131,6 +136,8 @@ def fmt_cpu(c: dict | None) -> str:
         f"->{fmt_load(c['load_after'][:1] if c['load_after'] else None)}"
     if "foreign_cores" in c:
         s += f", others {c['foreign_cores']:.1f} cores"
+    if c.get("steal_cores", 0.0) >= 0.05:
+        s += f", VM steal {c['steal_cores']:.1f}"
     return s
 
 
