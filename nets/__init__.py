@@ -3,11 +3,11 @@ from .activations import ACTIVATIONS, activation, dense, relu, sigmoid, softmax
 from . import hopfield_rules
 from .hopfield import Hopfield, HopfieldParams, HopfieldState, hebb, to_spin
 from .hopfield_continuous import HopfieldContinuous, HopfieldContinuousParams, HopfieldContinuousState
-from .rnn import RNN, RNNParams, RNNState, counter
+from .rnn import RNN, RNNParams, RNNState, RNNTrainParams, counter
 
 __all__ = [
     "ACTIVATIONS", "activation", "dense", "relu", "sigmoid", "softmax",
     "Hopfield", "HopfieldParams", "HopfieldState", "hebb", "to_spin",
     "HopfieldContinuous", "HopfieldContinuousParams", "HopfieldContinuousState",
-    "RNN", "RNNParams", "RNNState", "counter",
+    "RNN", "RNNParams", "RNNState", "RNNTrainParams", "counter",
 ]
