@@ -25,10 +25,13 @@ the scored steps (every step: many-to-many; the last step only: many-to-one; see
 Truncated BPTT(k), as implemented: each loss term at step s sends its gradient back
 through at most k cell applications, the steps s, s-1, ..., s-k+1; contributions that
 would reach step s-k are dropped. So truncate = 1 treats h_{t-1} as a constant input
-(Elman's one-step "copy-back" training), and truncate >= T is full BPTT. (This is
-BPTT(k) per loss term, Williams & Peng 1990's BPTT(h) with h = k evaluated at every step;
-it costs O(k) per step: one gradient buffer per age.) ``dh_norm`` is then the norm of the
-truncated dL/dh_t.
+(Elman's one-step "copy-back" training), and truncate >= T is full BPTT. Equivalently,
+it is the exact gradient of the surrogate loss whose term s runs the net k steps from the
+frozen state h_{s-k} (tests/test_rnn_bptt.py checks both forms). This is meant as the
+truncation of Williams & Peng (1990), BPTT(h), applied at every scored step with the
+weights held fixed over the sequence; that their h counts step s itself as here is
+[recalled, unverified]. It costs O(k) per step (one gradient buffer per age);
+``dh_norm`` is then the norm of the truncated dL/dh_t.
 
 The numpy path here (:func:`forward_sequence`, :func:`backward_sequence`) is the
 reference twin for a fused numba kernel.
@@ -44,6 +47,7 @@ from typing import ClassVar, NamedTuple
 import numpy as np
 
 from sim.core import Net, register
+from sim.train import output_loss
 from ._kernels import rnn as _k
 from .activations import ACTIVATIONS, activation, sigmoid, softmax
 
@@ -234,7 +238,6 @@ class RNN(Net):
         grads : RNNTrainParams of arrays shaped like ``params``
         trace : dict with "dh_norm" (T,) = ||dL/dh_t|| and "h" (T, B, H) hidden states
         """
-        from sim.train import output_loss
         if truncate is not None and (not isinstance(truncate, (int, np.integer)) or truncate < 1):
             raise ValueError(f"truncate must be an int >= 1 or None, got {truncate!r}")
         params = RNNTrainParams(*(np.asarray(p, dtype=np.float64) for p in params))
