@@ -1,12 +1,15 @@
 """The networks of rnnlab; importing this package registers them by ``kind``."""
 from .activations import ACTIVATIONS, activation, dense, relu, sigmoid, softmax
 from . import hopfield_rules
+from .boltzmann import BoltzmannMachine, BoltzmannParams, BoltzmannState, Clamping, connectivity_mask
+from . import boltzmann_exact
 from .hopfield import Hopfield, HopfieldParams, HopfieldState, hebb, to_spin
 from .hopfield_continuous import HopfieldContinuous, HopfieldContinuousParams, HopfieldContinuousState
 from .rnn import RNN, RNNParams, RNNState, RNNTrainParams, counter
 
 __all__ = [
     "ACTIVATIONS", "activation", "dense", "relu", "sigmoid", "softmax",
+    "BoltzmannMachine", "BoltzmannParams", "BoltzmannState", "Clamping", "connectivity_mask", "boltzmann_exact",
     "Hopfield", "HopfieldParams", "HopfieldState", "hebb", "to_spin",
     "HopfieldContinuous", "HopfieldContinuousParams", "HopfieldContinuousState",
     "RNN", "RNNParams", "RNNState", "RNNTrainParams", "counter",

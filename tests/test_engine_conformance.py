@@ -105,8 +105,25 @@ def _hopfield_continuous_cases() -> list[Case]:
     return out
 
 
+def _boltzmann_cases() -> list[Case]:
+    rng = np.random.default_rng(1985)
+    encoder = nets.BoltzmannMachine.from_groups(
+        {"V1": 4, "H": 2, "V2": 4}, {("V1", "V1"), ("V2", "V2"), ("V1", "H"), ("V2", "H")},
+        visible=["V1", "V2"], rng=rng, weight_scale=1.5, bias_scale=0.5)
+    dense = nets.BoltzmannMachine(_sym_int(rng, 9, density=0.6), rng.integers(-2, 3, 9), visible=6)
+    bipartite = nets.BoltzmannMachine.from_groups({"visible": 6, "hidden": 4}, {("visible", "hidden")},
+                                                  visible=["visible"], rng=rng, weight_scale=1.0)
+    clamped = encoder.clamp("V1", [1, 0, 0, 0])
+    return [Case("encoder-424", encoder, HOPFIELD_SCHEDULES, temperatures=(0.0, 1.0),
+                 blocks=["V1", "H", "V2"]),
+            Case("int-dense", dense, HOPFIELD_SCHEDULES, temperatures=(0.0, 0.8), blocks=["visible", "hidden"]),
+            Case("bipartite", bipartite, ("chromatic", "random", "sync"), temperatures=(0.0, 2.0)),
+            Case("clamped-encoder", clamped, ("random", "sequential", "chromatic"), temperatures=(0.0, 1.0))]
+
+
 #: one factory per registered kind; a new net must add its own
 FACTORIES = {
+    "boltzmann": _boltzmann_cases,
     "hopfield": _hopfield_cases,
     "hopfield_continuous": _hopfield_continuous_cases,
     "rnn": _rnn_cases,
