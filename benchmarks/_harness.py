@@ -79,7 +79,7 @@ def fmt_load(load: list[float] | None) -> str:
     return "n/a" if load is None else "/".join(f"{v:.1f}" for v in load)
 
 
-def loaded(cpu: dict | None, threshold: float = 0.25) -> bool:
+def loaded(cpu: dict | None, threshold: float = 0.1) -> bool:
     """Whether other processes (or the hypervisor) took more than ``threshold`` cores during a
     :class:`CpuMeter` measurement (then a ratio that needs both cores, such as 2 workers vs 1, is unreliable)."""
     return bool(cpu) and cpu.get("foreign_cores", 0.0) + cpu.get("steal_cores", 0.0) > threshold
