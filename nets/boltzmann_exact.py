@@ -66,6 +66,15 @@ def state_index(S: np.ndarray) -> np.ndarray:
     return (S.astype(np.int64) << np.arange(S.shape[-1], dtype=np.int64)).sum(axis=-1)
 
 
+def _sub_index(N: int, units: np.ndarray) -> np.ndarray:
+    """For every state k of N units, the index of its restriction to ``units``, (2^N,) int64."""
+    k = np.arange(1 << N, dtype=np.int64)
+    out = np.zeros(1 << N, dtype=np.int64)
+    for j, u in enumerate(np.asarray(units, dtype=np.int64)):
+        out |= ((k >> u) & 1) << j
+    return out
+
+
 def _energies(W: np.ndarray, b: np.ndarray, offset: float) -> np.ndarray:
     N = len(b)
     K = 1 << N
@@ -123,8 +132,7 @@ class ExactDistribution:
     def marginal(self, units) -> np.ndarray:
         """P(s_units) over the 2^len(units) states of ``units`` (bit k = units[k]), shape (2^k,)."""
         units = np.asarray(units, dtype=np.int64)
-        sub = state_index(all_states(self.n_units)[:, units])
-        return np.bincount(sub, weights=self.p, minlength=1 << len(units))
+        return np.bincount(_sub_index(self.n_units, units), weights=self.p, minlength=1 << len(units))
 
     def condition(self, units, values) -> "ExactDistribution":
         """P(s_free | s_units = values): a distribution over the free units in increasing order."""
@@ -207,8 +215,7 @@ def log_likelihood_gradient(net, data, T: float = 1.0, *, weights=None) -> tuple
     V, q = _data(net, data, weights)
     dist = exact(net, T)
     p = dist.p
-    S = all_states(net.n_units)
-    v_idx = state_index(S[:, net.visible])   # (2^N,) visible pattern of each state
+    v_idx = _sub_index(net.n_units, net.visible)   # (2^N,) visible pattern of each state
     P_v = np.bincount(v_idx, weights=p, minlength=1 << net.n_visible)
     q_v = np.bincount(state_index(V), weights=q, minlength=1 << net.n_visible)  # data distribution
     if np.any((q_v > 0) & (P_v == 0)):

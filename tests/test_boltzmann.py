@@ -341,3 +341,22 @@ def test_kl_divergence_values():
 
 def test_exports():
     assert sim.get_net("boltzmann") is nets.BoltzmannMachine
+
+
+def test_gibbs_dynamics_are_the_glauber_dynamics_of_a_binary_hopfield_net():
+    """theta = -b, scale 1, 0/1 units: the same trajectory from the same seed; and the
+    enumeration serves any 0/1 quadratic energy."""
+    net = _machine(24)
+    hop = nets.Hopfield(net.params.W, -net.params.b, units="binary")
+    for schedule, T in (("random", 1.0), ("sequential", 0.6), ("random-site", 2.0)):
+        a = sim.simulate(net, ticks=300, schedule=schedule, temperature=T, stop=False, rng=4)
+        b = sim.simulate(hop, ticks=300, schedule=schedule, temperature=T, stop=False, rng=4)
+        np.testing.assert_array_equal(a.states["s"], b.states["s"])
+        np.testing.assert_allclose(a.energy, b.energy, atol=1e-12)
+    # any 0/1 net with a quadratic energy: a Hopfield net's arrays (scale W, -theta)
+    rng = np.random.default_rng(25)
+    A = np.triu(rng.integers(-3, 4, size=(7, 7)), 1).astype(float)
+    h = nets.Hopfield(A + A.T, rng.normal(size=7), units="binary", scale=0.25)
+    d = bx.exact_distribution(h.scale * h.params.W, -h.params.theta, 0.6)
+    E = np.array([h.energy(nets.HopfieldState(s)) for s in bx.all_states(7)])
+    np.testing.assert_allclose(d.p, np.exp(-E / 0.6) / np.exp(-E / 0.6).sum(), rtol=1e-10)
