@@ -55,7 +55,7 @@ class HopfieldParams(NamedTuple):
 def to_spin(x: np.ndarray, units: str) -> np.ndarray:
     """Map states or patterns to +-1 (``2V - 1`` for 0/1 units), as int8."""
     x = np.asarray(x)
-    return (2 * x.astype(np.int8) - 1).astype(np.int8) if units == "binary" else x.astype(np.int8)
+    return (2 * x.astype(np.int8) - 1).astype(np.int8) if units == "binary" else x.astype(np.int8, copy=False)
 
 
 def _check_patterns(patterns: np.ndarray, units: str) -> np.ndarray:
@@ -85,9 +85,12 @@ def _matvec(W: np.ndarray, s: np.ndarray, rows=None) -> np.ndarray:
 
 
 def _is_symmetric(W: np.ndarray) -> bool:
-    for a in range(0, W.shape[0], _ROWS):
-        if not np.array_equal(W[a:a + _ROWS], W[:, a:a + _ROWS].T):
-            return False
+    """W == W.T, comparing each upper tile with its mirror (no N x N temporary)."""
+    N = W.shape[0]
+    for a in range(0, N, _ROWS):
+        for c in range(a, N, _ROWS):
+            if not np.array_equal(W[a:a + _ROWS, c:c + _ROWS], W[c:c + _ROWS, a:a + _ROWS].T):
+                return False
     return True
 
 

@@ -79,7 +79,7 @@ from sim.schema import Key
 __all__ = ["Rule", "RULES", "hebb_weights", "storkey_weights", "pseudo_inverse_weights",
            "perceptron_weights", "perceptron_train", "PerceptronResult", "store"]
 
-_BLOCK = 2048  # rows per block when building large integer weight matrices
+_BLOCK = 2048  # tile side when building large integer weight matrices (a 16 MB float32 tile)
 
 
 @dataclass(frozen=True)
@@ -109,8 +109,10 @@ def hebb_weights(X: np.ndarray, *, dtype=np.float64) -> tuple[np.ndarray, float]
     X : ndarray (P, N) of +-1
     dtype : float64, int32 or int16
         Integer dtypes hold the weights exactly (|W_ij| <= P must fit: P <= 32767 for
-        int16). Large matrices are built in row blocks of float products (exact: every
-        partial sum is an integer below 2^24) and cast, so no N x N float temporary is made.
+        int16). They are built tile by tile: each _BLOCK x _BLOCK tile of the upper
+        triangle is a float product of two column slices of X (exact: every partial sum
+        is an integer of magnitude <= P < 2^24), cast, and mirrored, so the only large
+        array is W itself (N = 20,000 in int16: 800 MB).
     """
     X = np.asarray(X)
     P, N = X.shape
@@ -121,10 +123,15 @@ def hebb_weights(X: np.ndarray, *, dtype=np.float64) -> tuple[np.ndarray, float]
         Xf = X.astype(np.float64)
         W = Xf.T @ Xf
     else:
-        Xf = X.astype(np.float32 if P < 2**24 else np.float64)
+        ftype = np.float32 if P < 2**24 else np.float64
         W = np.empty((N, N), dtype=dtype)
         for a in range(0, N, _BLOCK):
-            W[a:a + _BLOCK] = (Xf[:, a:a + _BLOCK].T @ Xf).astype(dtype)
+            Xa = X[:, a:a + _BLOCK].astype(ftype)                    # (P, <= B)
+            for c in range(a, N, _BLOCK):
+                tile = Xa.T @ X[:, c:c + _BLOCK].astype(ftype)       # (<= B, <= B)
+                W[a:a + _BLOCK, c:c + _BLOCK] = tile
+                if c != a:
+                    W[c:c + _BLOCK, a:a + _BLOCK] = tile.T
     np.fill_diagonal(W, 0)
     return W, 1.0 / N
 
