@@ -8,6 +8,7 @@ global random state). Registered tasks carry the schema of their scenario keys i
   probability ``bias`` (Hopfield 1982 and AGS 1987 use unbiased patterns, bias = 1/2).
 * :func:`corrupt`: a cue made by flipping exactly ``round(fraction * N)`` distinct units.
 * :func:`binary_stream`: a stream of independent bits for clocked nets.
+* ``temporal_xor``: Elman's (1990) stream of bit pairs each followed by their XOR.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import numpy as np
 
 from .schema import Key
 
-__all__ = ["TASKS", "random_patterns", "n_patterns", "corrupt", "binary_stream"]
+__all__ = ["TASKS", "random_patterns", "n_patterns", "corrupt", "binary_stream", "temporal_xor"]
 
 
 def _lo(units: str) -> int:
@@ -68,11 +69,27 @@ def binary_stream(length: int, *, p: float = 0.5, rng: np.random.Generator) -> n
     return (rng.random((length, 1)) < p).astype(np.float64)
 
 
+def temporal_xor(n_bits: int, *, rng: np.random.Generator) -> np.ndarray:
+    """Elman's (1990) temporal XOR stream: random bit pairs, each followed by their XOR.
+
+    Returns shape (n_bits, 1), float64: groups (a, b, a XOR b) of 3 bits, a and b fair
+    coin flips (n_bits a multiple of 3; Elman used 3,000 bits).
+    """
+    if n_bits < 3 or n_bits % 3:
+        raise ValueError(f"n_bits must be a positive multiple of 3, got {n_bits}")
+    pairs = rng.integers(0, 2, size=(n_bits // 3, 2))
+    groups = np.column_stack([pairs, pairs[:, 0] ^ pairs[:, 1]])  # (n_bits // 3, 3)
+    return groups.reshape(n_bits, 1).astype(np.float64)
+
+
 #: scenario-visible tasks: name -> schema of their ``[data]`` keys
 TASKS: dict[str, dict[str, Key]] = {
     "random_patterns": {
         "n_memories": Key("int", default=None, min=1, doc="number of stored memories P (or give load)"),
         "load": Key("float", default=None, min=0.0, doc="load alpha = P/N, P = round(alpha N) (or give n_memories)"),
         "bias": Key("float", default=0.5, min=0.0, max=1.0, doc="probability that a unit is on"),
+    },
+    "temporal_xor": {
+        "n_bits": Key("int", default=3000, min=3, doc="length of the stream (a multiple of 3)"),
     },
 }

@@ -87,6 +87,14 @@ def _rnn_cases() -> list[Case]:
     return out
 
 
+def _elman_cases() -> list[Case]:
+    rng = np.random.default_rng(1991)
+    xs = rng.integers(0, 2, size=(30, 1)).astype(float)
+    net = nets.Elman.from_config({"n_inputs": 1, "n_hidden": 2, "n_outputs": 1, "activation": "sigmoid",
+                                  "output": "sigmoid", "init_range": 0.5, "context_init": 0.5}, rng=rng)
+    return [Case("elman-1-2-1", net, ("clocked",), inputs=xs, ticks=30)]
+
+
 def _hopfield_continuous_cases() -> list[Case]:
     rng = np.random.default_rng(1984)
     N = 10
@@ -127,6 +135,7 @@ FACTORIES = {
     "hopfield": _hopfield_cases,
     "hopfield_continuous": _hopfield_continuous_cases,
     "rnn": _rnn_cases,
+    "elman": _elman_cases,
 }
 
 

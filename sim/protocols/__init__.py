@@ -63,6 +63,7 @@ MODULES: dict[str, str] = {
     "dynamics": "dynamics",
     "glauber": "glauber",
     "recall": "recall",
+    "sequence": "sequence",
     "stability": "stability",
     "theory": "theory",
 }
