@@ -1,8 +1,10 @@
 r"""Real-time recurrent learning (RTRL): the exact gradient of a vanilla RNN in forward mode.
 
 Williams, R. J. & Zipser, D. (1989). A learning algorithm for continually running fully
-recurrent neural networks. Neural Computation 1(2):270-280 [recalled, unverified: the
-citation is not in SCENARIOS.md]. For the net of :mod:`nets.rnn`,
+recurrent neural networks. Neural Computation 1(2):270-280, doi:10.1162/neco.1989.1.2.270
+(not in SCENARIOS.md; the equations below are derived here, not copied from the paper, and
+only the gradient is provided, not the paper's online weight updates). For the net of
+:mod:`nets.rnn`,
 
     a_t = W h_{t-1} + U x_t + b,   h_t = f(a_t),   z_t = V h_t + c,   y_t = g(z_t),
 
