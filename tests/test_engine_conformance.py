@@ -95,6 +95,20 @@ def _elman_cases() -> list[Case]:
     return [Case("elman-1-2-1", net, ("clocked",), inputs=xs, ticks=30)]
 
 
+def _mcculloch_pitts_cases() -> list[Case]:
+    rng = np.random.default_rng(1943)
+    N, I, T = 7, 3, 30
+    W = rng.integers(0, 3, size=(N, N)) * (rng.random((N, N)) < 0.5)
+    Wi = (rng.random((N, N)) < 0.15).astype(np.int8)
+    theta = rng.integers(0, 4, size=N)
+    U = rng.integers(0, 3, size=(N, I))
+    Ui = (rng.random((N, I)) < 0.2).astype(np.int8)
+    xs = rng.integers(0, 2, size=(T, I)).astype(float)
+    return [Case("autonomous", nets.McCullochPitts(W, theta, Wi=Wi),
+                 ("sync", "sequential", "random", "random-site", "chromatic", "blocks"), blocks=_partition(rng, N, 3)),
+            Case("driven", nets.McCullochPitts(W, theta, U=U, Wi=Wi, Ui=Ui), ("clocked",), inputs=xs, ticks=T)]
+
+
 def _hopfield_continuous_cases() -> list[Case]:
     rng = np.random.default_rng(1984)
     N = 10
@@ -135,6 +149,7 @@ FACTORIES = {
     "hopfield": _hopfield_cases,
     "hopfield_continuous": _hopfield_continuous_cases,
     "rnn": _rnn_cases,
+    "mcculloch_pitts": _mcculloch_pitts_cases,
     "elman": _elman_cases,
 }
 

@@ -61,6 +61,7 @@ MODULES: dict[str, str] = {
     "attractor_map": "attractors",
     "capacity": "capacity",
     "dynamics": "dynamics",
+    "gates": "gates",
     "glauber": "glauber",
     "recall": "recall",
     "sequence": "sequence",
