@@ -47,6 +47,8 @@ from typing import ClassVar, Iterable, NamedTuple
 import numpy as np
 
 from sim.core import Net, register
+from sim.schema import Key
+from .boltzmann_learning import TWO_PHASE_KEYS
 from .hopfield import Hopfield, HopfieldState
 
 __all__ = ["BoltzmannMachine", "BoltzmannState", "BoltzmannParams", "Clamping", "connectivity_mask"]
@@ -179,6 +181,14 @@ class BoltzmannMachine(Net):
     has_rollout: ClassVar[bool] = True
     default_temperature: ClassVar[float] = 1.0
     State = BoltzmannState
+    #: [net] keys of scenario files: the encoder wiring of Ackley et al. 1985 (V1, V2 from [data] v)
+    config_keys: ClassVar[dict[str, Key]] = {
+        "wiring": Key("str", default="encoder", choices=("encoder",), doc="V1, V2 complete inside, both to H"),
+        "n_hidden": Key("int", min=1, doc="hidden units (group H)"),
+        "biases": Key("bool", default=True, doc="learn biases (weights to an always-on unit)"),
+    }
+    #: [train] rules (nets.boltzmann_learning)
+    rules: ClassVar[dict[str, dict[str, Key]]] = {"two_phase": TWO_PHASE_KEYS}
 
     def __init__(self, W, b=None, *, visible=None, mask=None, named_groups=None,
                  energy_offset: float = 0.0, clamping: Clamping | None = None):

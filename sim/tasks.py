@@ -8,6 +8,8 @@ global random state). Registered tasks carry the schema of their scenario keys i
   probability ``bias`` (Hopfield 1982 and AGS 1987 use unbiased patterns, bias = 1/2).
 * :func:`corrupt`: a cue made by flipping exactly ``round(fraction * N)`` distinct units.
 * :func:`binary_stream`: a stream of independent bits for clocked nets.
+* ``encoder_pairs``: the v environmental vectors of the v-h-v encoder (Ackley, Hinton &
+  Sejnowski 1985): length 2v, unit i of V1 and unit i of V2 on.
 * ``temporal_xor``: Elman's (1990) stream of bit pairs each followed by their XOR.
 """
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numpy as np
 
 from .schema import Key
 
-__all__ = ["TASKS", "random_patterns", "n_patterns", "corrupt", "binary_stream", "temporal_xor"]
+__all__ = ["TASKS", "random_patterns", "n_patterns", "corrupt", "binary_stream", "temporal_xor", "encoder_pairs"]
 
 
 def _lo(units: str) -> int:
@@ -82,6 +84,14 @@ def temporal_xor(n_bits: int, *, rng: np.random.Generator) -> np.ndarray:
     return groups.reshape(n_bits, 1).astype(np.float64)
 
 
+def encoder_pairs(v: int) -> np.ndarray:
+    """The encoder environment [Ackley, Hinton & Sejnowski 1985]: (v, 2v) int8, row k = (e_k, e_k)."""
+    if v < 1:
+        raise ValueError(f"an encoder needs v >= 1 units per visible group, got {v}")
+    e = np.eye(v, dtype=np.int8)
+    return np.hstack([e, e])
+
+
 #: scenario-visible tasks: name -> schema of their ``[data]`` keys
 TASKS: dict[str, dict[str, Key]] = {
     "random_patterns": {
@@ -91,5 +101,8 @@ TASKS: dict[str, dict[str, Key]] = {
     },
     "temporal_xor": {
         "n_bits": Key("int", default=3000, min=3, doc="length of the stream (a multiple of 3)"),
+    },
+    "encoder_pairs": {
+        "v": Key("int", default=4, min=1, doc="units per visible group (v patterns of length 2v)"),
     },
 }

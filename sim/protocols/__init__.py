@@ -62,6 +62,7 @@ MODULES: dict[str, str] = {
     "capacity": "capacity",
     "dynamics": "dynamics",
     "gates": "gates",
+    "encoder": "encoder",
     "glauber": "glauber",
     "recall": "recall",
     "sequence": "sequence",

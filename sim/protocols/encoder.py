@@ -1,0 +1,182 @@
+r"""The encoder protocol: Boltzmann learning of the v-h-v encoder (Ackley, Hinton & Sejnowski 1985).
+
+Per trial: a Boltzmann machine with visible groups V1, V2 of v units (each complete
+inside) and a hidden group H of h units linked to both, weights (and biases, as weights to
+an always-on unit) starting at zero, learns the v environmental vectors of
+:func:`sim.tasks.encoder_pairs` (unit i of V1 and unit i of V2 on) by the two-phase rule
+of :mod:`nets.boltzmann_learning` (noisy clamping 0.15 / 0.05, two clamped annealings per
+vector and as many free ones per cycle, schedule [2@20, 2@15, 2@12, 4@10], statistics at
+T = 10 for 10 units of time, weight step 2 on sign(p_ij - p'_ij)). After each cycle the
+code of each vector is the sign of each hidden unit's net input with V1 and V2 clamped
+to it; a trial succeeds at the first cycle at which the v codes are distinct, and stops
+there or at ``max_cycles``.
+
+Metrics (over the trials of a sweep point):
+
+* ``successes``: trials whose codes became distinct within ``max_cycles``;
+* ``success_rate``: successes / trials (interval: Wilson 95 %);
+* ``median_cycles``: median of the cycles to success, a failed trial counting as longer
+  than every success (nan when half or more failed); interval: the distribution-free
+  95 % order-statistic interval (ranks n/2 -+ 1.96 sqrt(n)/2);
+* ``q1_cycles``, ``q3_cycles``: the quartiles, same convention;
+* ``longest_cycles``: the longest time among the successes.
+
+Paper [paper, 4-2-4]: 250/250 successes, median 110, longest 1810.
+
+The demo learns once more on its own seed stream (until success or the cap) and runs
+one clamped (vector 1) and one free annealing of the learned machine through
+:func:`sim.simulate` (schedule ``random-site``: one unit of time = F random probes)
+with the scenario's annealing-plus-collection temperature schedule, recording the energy.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from nets import boltzmann_learning as bl
+
+from ..errors import ScenarioError
+from ..record import Record
+from ..rng import child, generator
+from ..schema import Key
+from ..simulate import simulate
+from ..stats import wilson_interval
+from ..tasks import encoder_pairs
+from . import Protocol
+
+
+def _setup(cfg):
+    v, h = cfg["data"]["v"], cfg["net"]["n_hidden"]
+    net, mask = bl.encoder_machine(v, h, biases=cfg["net"]["biases"])
+    return net, mask, encoder_pairs(v), bl.TwoPhase.from_config(cfg["train"])
+
+
+def _order_statistic(x: np.ndarray, q: float) -> float:
+    """The ceil(q n)-th smallest (1-based) of x (inf allowed); nan if it is inf."""
+    xs = np.sort(x)
+    k = min(len(xs), max(1, math.ceil(q * len(xs))))
+    return float(xs[k - 1]) if np.isfinite(xs[k - 1]) else math.nan
+
+
+class Encoder(Protocol):
+    name = "encoder"
+    sections = ("net", "train", "data")
+    run_keys = {
+        "max_cycles": Key("int", default=3000, min=1, doc="cap on learning cycles per trial"),
+        "demo": Key("bool", default=True, doc="learn once more and record two annealings for figures"),
+    }
+    metrics = ("successes", "success_rate", "median_cycles", "q1_cycles", "q3_cycles", "longest_cycles")
+    plots = {"annealing": {}, "hinton": {}, "codes": {}, "cycles": {}}
+
+    def validate(self, scenario) -> None:
+        src = str(scenario.path)
+        for _, cfg in scenario.points():
+            if cfg["net"]["kind"] != "boltzmann":
+                raise ScenarioError(src, "net.kind", "the encoder protocol learns a Boltzmann machine ('boltzmann')")
+            if cfg["data"]["task"] != "encoder_pairs":
+                raise ScenarioError(src, "data.task", "the encoder protocol learns encoder_pairs")
+            if cfg["train"]["rule"] != "two_phase":
+                raise ScenarioError(src, "train.rule", "the encoder protocol learns by rule 'two_phase'")
+            try:
+                bl.TwoPhase.from_config(cfg["train"])
+            except (TypeError, ValueError) as exc:
+                raise ScenarioError(src, "train.anneal", str(exc)) from None
+
+    def trial(self, cfg, ss, k):
+        net, mask, V, tp = _setup(cfg)
+        Wa0 = np.zeros(mask.shape)
+        r = bl.learn(Wa0, mask, V, net.visible, net.hidden, tp, max_cycles=cfg["run"]["max_cycles"],
+                     rng=generator(child(ss, k), "learning"))
+        codes = bl.hidden_codes(r.Wa, V, net.visible, net.hidden)
+        return {"success_cycle": -1 if r.success_cycle is None else int(r.success_cycle),
+                "cycles": int(r.cycles), "codes": codes}
+
+    def aggregate(self, cfg, results):
+        n = len(results)
+        c = np.array([r["success_cycle"] for r in results], dtype=np.float64)
+        ok = c > 0
+        t = np.where(ok, c, np.inf)                 # a failure took longer than any success
+        s = int(ok.sum())
+        z = 1.959963984540054
+        lo_rank = max(1, math.floor(n / 2 - z * math.sqrt(n) / 2))
+        hi_rank = min(n, math.ceil(1 + n / 2 + z * math.sqrt(n) / 2))
+        ts = np.sort(t)
+
+        def at(rank):
+            return float(ts[rank - 1]) if np.isfinite(ts[rank - 1]) else math.nan
+
+        metrics = {
+            "successes": float(s),
+            "success_rate": s / n,
+            "median_cycles": float(np.median(t)) if np.isfinite(np.median(t)) else math.nan,
+            "q1_cycles": _order_statistic(t, 0.25),
+            "q3_cycles": _order_statistic(t, 0.75),
+            "longest_cycles": float(c[ok].max()) if s else math.nan,
+        }
+        w = wilson_interval(s, n)
+        intervals = {
+            "successes": (w[0] * n, w[1] * n), "success_rate": w,
+            "median_cycles": (at(lo_rank), at(hi_rank)),
+            "q1_cycles": (math.nan, math.nan), "q3_cycles": (math.nan, math.nan),
+            "longest_cycles": (math.nan, math.nan),
+        }
+        return metrics, intervals
+
+    # --- demo and figures -------------------------------------------------------------
+    def demo(self, cfg, ss):
+        if not cfg["run"]["demo"]:
+            return None
+        net, mask, V, tp = _setup(cfg)
+        r = bl.learn(np.zeros(mask.shape), mask, V, net.visible, net.hidden, tp,
+                     max_cycles=cfg["run"]["max_cycles"], rng=generator(ss, "learning"))
+        W, b = bl.split(r.Wa)
+        learned = net.with_params(W, b)
+        temps = bl.anneal_temperatures(tp)
+        spec = [[float(T), 1] for T in temps]
+        runs = {}
+        for phase, m in (("clamped", learned.clamp("visible", V[0])), ("free", learned)):
+            runs[phase] = simulate(m, ticks=len(temps), schedule="random-site", temperature=spec,
+                                   record=Record(every=1, micro=True, probes=("energy",)),
+                                   rng=child(ss, "anneal", phase))
+        # flat arrays only (the run store writes them to trace.npz); "trajectory" = the free annealing
+        return {"trajectory": runs["free"], "clamped_t": np.asarray(runs["clamped"].t, dtype=float),
+                "clamped_energy": np.asarray(runs["clamped"].probes["energy"]),
+                "Wa": r.Wa, "mask": mask, "codes": bl.hidden_codes(r.Wa, V, net.visible, net.hidden),
+                "patterns": V, "success_cycle": -1 if r.success_cycle is None else int(r.success_cycle),
+                "temps": temps, "collect_time": int(tp.collect_time), "v": len(V), "h": int(net.n_hidden)}
+
+    def figures(self, scenario, points, demo):
+        from ..plots import encoder as eplots
+
+        out = []
+        sid = scenario.meta["id"] or scenario.name
+        for spec in scenario.plots:
+            kind = spec["kind"]
+            if kind == "cycles":
+                cyc = [np.array([r["success_cycle"] for r in p["trials"]]) for p in points]
+                published = {e.metric.partition("[")[0]: e.published for e in scenario.expect
+                             if isinstance(e.published, (int, float))}
+                out.append(("cycles", eplots.cycles_figure(
+                    cyc[0], cap=scenario.points()[0][1]["run"]["max_cycles"],
+                    published_median=published.get("median_cycles"),
+                    title=f"{sid}: learning cycles to distinct codes")))
+                continue
+            if demo is None:
+                continue
+            if kind == "annealing":
+                free = demo["trajectory"]
+                series = {"clamped (vector 1)": (demo["clamped_t"], demo["clamped_energy"]),
+                          "free": (np.asarray(free.t, dtype=float), np.asarray(free.probes["energy"]))}
+                out.append(("annealing", eplots.annealing_figure(
+                    series, demo["temps"], collect_time=demo["collect_time"],
+                    title=f"{sid}: one clamped and one free annealing of the learned machine")))
+            elif kind == "hinton":
+                out.append(("hinton", eplots.hinton_figure(
+                    demo["Wa"], demo["mask"], v=demo["v"], h=demo["h"],
+                    title=f"{sid}: learned weights (demo run)")))
+            elif kind == "codes":
+                out.append(("codes", eplots.codes_figure(
+                    demo["codes"], success_cycle=demo["success_cycle"] if demo["success_cycle"] > 0 else None,
+                    title=f"{sid}: hidden codes of the {demo['v']} vectors (demo run)")))
+        return out
