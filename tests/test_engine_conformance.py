@@ -96,13 +96,15 @@ def _elman_cases() -> list[Case]:
 
 
 def _mcculloch_pitts_cases() -> list[Case]:
-    rng = np.random.default_rng(1943)
-    N, I, T = 7, 3, 30
-    W = rng.integers(0, 3, size=(N, N)) * (rng.random((N, N)) < 0.5)
-    Wi = (rng.random((N, N)) < 0.15).astype(np.int8)
-    theta = rng.integers(0, 4, size=N)
-    U = rng.integers(0, 3, size=(N, I))
-    Ui = (rng.random((N, I)) < 0.2).astype(np.int8)
+    # sparse excitation, rare inhibition, thresholds 1-2: from a random start sync runs pass 5 states
+    # into a 3-cycle, driven runs visit 18 distinct states (denser inhibition silences the net at once)
+    rng = np.random.default_rng(1944)
+    N, I, T = 8, 3, 30
+    W = rng.integers(1, 3, size=(N, N)) * (rng.random((N, N)) < 0.35)
+    Wi = (rng.random((N, N)) < 0.12).astype(np.int8)
+    theta = rng.integers(1, 3, size=N)
+    U = rng.integers(0, 2, size=(N, I))
+    Ui = (rng.random((N, I)) < 0.1).astype(np.int8)
     xs = rng.integers(0, 2, size=(T, I)).astype(float)
     return [Case("autonomous", nets.McCullochPitts(W, theta, Wi=Wi),
                  ("sync", "sequential", "random", "random-site", "chromatic", "blocks"), blocks=_partition(rng, N, 3)),
