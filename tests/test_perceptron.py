@@ -168,6 +168,33 @@ def test_mp_step_matches_the_rule_unit_by_unit():
         np.testing.assert_array_equal(net.step(pc.MPState(s), x if I else None).s, _mp_reference(net, s, x))
 
 
+def test_one_mp_unit_cannot_compute_xor():
+    """XOR needs two layers of McCulloch-Pitts units.
+
+    If either input is inhibitory, the row with only that input on gives 0 (XOR says 1).
+    Otherwise the unit is monotone (excitation only grows with x), so (1,1) fires whenever
+    (1,0) does (XOR says 1 then 0). Checked: monotonicity of random units without
+    inhibitory inputs, and the first case on every unit with an inhibitory input line.
+    """
+    rng = np.random.default_rng(1969)
+    for _ in range(300):
+        I = int(rng.integers(1, 5))
+        net = pc.McCullochPitts([[0]], [int(rng.integers(-1, 6))], U=rng.integers(0, 4, size=(1, I)))
+        for x in itertools.product((0, 1), repeat=I):
+            for k in range(I):
+                if x[k] == 0:
+                    hi = list(x)
+                    hi[k] = 1
+                    out = [net.step(pc.MPState(np.zeros(1, np.int8)), np.array(v)).s[0] for v in (x, hi)]
+                    assert out[0] <= out[1]
+    for Ui in ([[1, 0]], [[0, 1]], [[1, 1]]):
+        for c in itertools.product(range(4), repeat=2):
+            for theta in range(-1, 5):
+                net = pc.McCullochPitts([[0]], [theta], U=[list(c)], Ui=Ui)
+                out = [net.step(pc.MPState(np.zeros(1, np.int8)), r).s[0] for r in pc.INPUTS_2]
+                assert not np.array_equal(out, pc.GATE_TARGETS["XOR"])
+
+
 @pytest.mark.parametrize("fast", [True, False])
 def test_latch_is_a_reset_dominant_sr_flip_flop(fast):
     """Through simulate: L(t+1) = not reset(t) and (set(t) or L(t)) on random set/reset streams."""
