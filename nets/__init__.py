@@ -6,6 +6,7 @@ from . import boltzmann_exact
 from .hopfield import Hopfield, HopfieldParams, HopfieldState, hebb, to_spin
 from .hopfield_continuous import HopfieldContinuous, HopfieldContinuousParams, HopfieldContinuousState
 from .rnn import RNN, RNNParams, RNNState, RNNTrainParams, counter
+from .rbm import RBM, RBMParams, RBMState
 from .perceptron import McCullochPitts, MPParams, MPState, train_perceptron
 from .elman import Elman, copy_back_train
 
@@ -15,6 +16,7 @@ __all__ = [
     "Hopfield", "HopfieldParams", "HopfieldState", "hebb", "to_spin",
     "HopfieldContinuous", "HopfieldContinuousParams", "HopfieldContinuousState",
     "RNN", "RNNParams", "RNNState", "RNNTrainParams", "counter",
+    "RBM", "RBMParams", "RBMState",
     "McCullochPitts", "MPParams", "MPState", "train_perceptron",
     "Elman", "copy_back_train",
 ]

@@ -8,6 +8,7 @@ global random state). Registered tasks carry the schema of their scenario keys i
   probability ``bias`` (Hopfield 1982 and AGS 1987 use unbiased patterns, bias = 1/2).
 * :func:`corrupt`: a cue made by flipping exactly ``round(fraction * N)`` distinct units.
 * :func:`binary_stream`: a stream of independent bits for clocked nets.
+* ``bars_and_stripes``: the 2^(n+1) - 2 distinct n x n bars-and-stripes images (MacKay).
 * ``encoder_pairs``: the v environmental vectors of the v-h-v encoder (Ackley, Hinton &
   Sejnowski 1985): length 2v, unit i of V1 and unit i of V2 on.
 * ``temporal_xor``: Elman's (1990) stream of bit pairs each followed by their XOR.
@@ -18,7 +19,7 @@ import numpy as np
 
 from .schema import Key
 
-__all__ = ["TASKS", "random_patterns", "n_patterns", "corrupt", "binary_stream", "temporal_xor", "encoder_pairs"]
+__all__ = ["TASKS", "random_patterns", "n_patterns", "corrupt", "binary_stream", "bars_and_stripes", "temporal_xor", "encoder_pairs"]
 
 
 def _lo(units: str) -> int:
@@ -71,6 +72,29 @@ def binary_stream(length: int, *, p: float = 0.5, rng: np.random.Generator) -> n
     return (rng.random((length, 1)) < p).astype(np.float64)
 
 
+def bars_and_stripes(n: int, *, n_samples: int | None = None, rng: np.random.Generator | None = None) -> np.ndarray:
+    """The bars-and-stripes images of size n x n [definition] (MacKay, ITILA), flattened row by row.
+
+    An image has every row uniformly on or off, or every column; the 2^(n+1) - 2 distinct
+    images (all-off and all-on counted once: 14 for 3 x 3, 30 for 4 x 4) are returned in a
+    fixed order, shape (2^(n+1) - 2, n*n) int8 (for n = 1: the two images [0] and [1]).
+    With ``n_samples``, that many images drawn uniformly (with replacement) by ``rng``.
+    """
+    if n < 1:
+        raise ValueError(f"bars-and-stripes needs n >= 1, got {n}")
+    if n > 12:
+        raise ValueError(f"bars-and-stripes of size {n} would have {2 ** (n + 1) - 2} images; use n <= 12")
+    bits = (np.arange(1 << n)[:, None] >> np.arange(n)) & 1           # (2^n, n) line patterns
+    rows = np.repeat(bits, n, axis=1)                                  # row r = bit r (horizontal bars)
+    cols = np.tile(bits, (1, n))                                       # column c = bit c (vertical stripes)
+    images = np.unique(np.vstack([rows, cols]).astype(np.int8), axis=0)
+    if n_samples is None:
+        return images
+    if rng is None:
+        raise ValueError("drawing n_samples images needs rng=")
+    return images[rng.integers(0, len(images), size=n_samples)]
+
+
 def temporal_xor(n_bits: int, *, rng: np.random.Generator) -> np.ndarray:
     """Elman's (1990) temporal XOR stream: random bit pairs, each followed by their XOR.
 
@@ -94,6 +118,9 @@ def encoder_pairs(v: int) -> np.ndarray:
 
 #: scenario-visible tasks: name -> schema of their ``[data]`` keys
 TASKS: dict[str, dict[str, Key]] = {
+    "bars_and_stripes": {
+        "size": Key("int", default=3, min=1, max=12, doc="image side n (2^(n+1) - 2 distinct n x n images)"),
+    },
     "random_patterns": {
         "n_memories": Key("int", default=None, min=1, doc="number of stored memories P (or give load)"),
         "load": Key("float", default=None, min=0.0, doc="load alpha = P/N, P = round(alpha N) (or give n_memories)"),

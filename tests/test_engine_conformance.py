@@ -111,6 +111,15 @@ def _mcculloch_pitts_cases() -> list[Case]:
             Case("driven", nets.McCullochPitts(W, theta, U=U, Wi=Wi, Ui=Ui), ("clocked",), inputs=xs, ticks=T)]
 
 
+def _rbm_cases() -> list[Case]:
+    rng = np.random.default_rng(2002)
+    gauss = nets.RBM(rng.normal(size=(5, 4)), rng.normal(scale=0.5, size=5), rng.normal(scale=0.5, size=4))
+    ints = nets.RBM(rng.integers(-2, 3, size=(4, 6)).astype(float), rng.integers(-1, 2, 4), rng.integers(-1, 2, 6))
+    return [Case("gauss-5x4", gauss, ("chromatic", "random", "sync", "blocks"), temperatures=(0.0, 1.0),
+                 blocks=["hidden", "visible"]),
+            Case("int-4x6", ints, ("chromatic", "sequential", "random-site"), temperatures=(0.0, 1.5))]
+
+
 def _hopfield_continuous_cases() -> list[Case]:
     rng = np.random.default_rng(1984)
     N = 10
@@ -151,6 +160,7 @@ FACTORIES = {
     "hopfield": _hopfield_cases,
     "hopfield_continuous": _hopfield_continuous_cases,
     "rnn": _rnn_cases,
+    "rbm": _rbm_cases,
     "mcculloch_pitts": _mcculloch_pitts_cases,
     "elman": _elman_cases,
 }

@@ -64,6 +64,7 @@ MODULES: dict[str, str] = {
     "gates": "gates",
     "encoder": "encoder",
     "glauber": "glauber",
+    "rbm_likelihood": "rbm",
     "recall": "recall",
     "sequence": "sequence",
     "stability": "stability",
