@@ -41,6 +41,7 @@ Boltzmann machines", Cognitive Science 9:147-169 (1985) [paper].
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -97,6 +98,11 @@ class TwoPhase:
 
 def anneal_temperatures(tp: TwoPhase) -> np.ndarray:
     """Temperature of every unit of time of one annealing plus collection, shape (K,)."""
+    return _temperatures(tp).copy()
+
+
+@lru_cache(maxsize=64)
+def _temperatures(tp: TwoPhase) -> np.ndarray:
     temps = []
     for pair in tp.anneal:
         if len(pair) != 2:
@@ -206,8 +212,10 @@ def sampled_statistics(Wa, patterns, visible, tp: TwoPhase, *, rng: np.random.Ge
     """
     N1 = Wa.shape[0]
     visible = np.asarray(visible, dtype=np.int64)
-    hidden = np.setdiff1d(np.arange(N1 - 1), visible)
-    temps = anneal_temperatures(tp)
+    is_hidden = np.ones(N1 - 1, dtype=bool)
+    is_hidden[visible] = False
+    hidden = np.flatnonzero(is_hidden)
+    temps = _temperatures(tp)
     K, n_c = len(temps), int(tp.collect_time)
     P = len(patterns)
     A = P * int(tp.clamped_annealings)
@@ -253,8 +261,11 @@ def hidden_codes(Wa, patterns, visible, hidden) -> np.ndarray:
 
 
 def distinct_codes(codes: np.ndarray) -> int:
-    """Number of distinct rows of ``codes``."""
-    return len(np.unique(np.asarray(codes), axis=0))
+    """Number of distinct rows of 0/1 ``codes`` (P, H)."""
+    codes = np.asarray(codes)
+    if codes.shape[1] <= 62:
+        return len(set((codes.astype(np.int64) << np.arange(codes.shape[1], dtype=np.int64)).sum(axis=1).tolist()))
+    return len(np.unique(codes, axis=0))
 
 
 @dataclass

@@ -153,12 +153,14 @@ class Encoder(Protocol):
         sid = scenario.meta["id"] or scenario.name
         for spec in scenario.plots:
             kind = spec["kind"]
-            if kind == "cycles":
-                cyc = [np.array([r["success_cycle"] for r in p["trials"]]) for p in points]
+            if kind == "cycles":  # the sweep point with the largest cap
+                caps = [cfg["run"]["max_cycles"] for _, cfg in scenario.points()]
+                i = int(np.argmax(caps))
+                cyc = np.array([r["success_cycle"] for r in points[i]["trials"]])
                 published = {e.metric.partition("[")[0]: e.published for e in scenario.expect
                              if isinstance(e.published, (int, float))}
                 out.append(("cycles", eplots.cycles_figure(
-                    cyc[0], cap=scenario.points()[0][1]["run"]["max_cycles"],
+                    cyc, cap=caps[i],
                     published_median=published.get("median_cycles"),
                     title=f"{sid}: learning cycles to distinct codes")))
                 continue
