@@ -260,3 +260,18 @@ def test_numba_training_kernel_equals_its_numpy_twin(kw):
         np.testing.assert_allclose(x, y, rtol=0, atol=1e-10)
     np.testing.assert_allclose(a.history, b.history, rtol=0, atol=1e-10)
     assert not np.allclose(a.rbm.params.W, rbm0.params.W)   # it did train
+
+
+def test_pcd_statistics_estimate_the_exact_log_likelihood_gradient():
+    """One PCD update with lr = 1 from many well-mixed chains is the exact gradient up to Monte Carlo error."""
+    rbm = _rbm(26, 4, 3, w=0.8)
+    X = np.array([[1, 0, 1, 1], [0, 0, 1, 0], [1, 1, 1, 0]], dtype=np.int8)
+    gW, gb = bx.log_likelihood_gradient(_boltzmann_twin(rbm), X)      # (7, 7), (7,)
+    n = 20_000
+    new = R.train(rbm, X, rng=np.random.default_rng(27), persistent=True, chains=n, k=50, lr=1.0, updates=1).rbm
+    est_W = new.params.W - rbm.params.W
+    est = np.concatenate([new.params.b_v - rbm.params.b_v, new.params.b_h - rbm.params.b_h])
+    tol = 5 * 0.5 / math.sqrt(n)                                     # 5 SE of a mean of [0, 1] variables
+    np.testing.assert_allclose(est_W, gW[:4, 4:], atol=tol, rtol=0)
+    np.testing.assert_allclose(est, gb, atol=tol, rtol=0)
+    assert np.abs(gW[:4, 4:]).max() > 10 * tol                       # the gradient is far from zero

@@ -22,7 +22,7 @@ Metrics (means over trials, 95 % Student-t intervals over trials) for each metho
 (mean squared reconstruction error with hidden probabilities), and for two methods a, b
 ``ll_<a>_minus_<b>`` (the paired difference); ``ll_optimum`` and ``ll_uniform`` are the
 reference values above. Method names are ``cd<k>`` (CD-k, not persistent, k its k) or
-``pcd`` / ``pcd<k>`` (persistent), with k in :data:`K_NAMES`.
+``pcd`` / ``pcd<k>`` (persistent; ``pcd1`` is read as ``pcd``), with k in :data:`K_NAMES`.
 
 Figures: ``ll_curve`` (exact LL vs updates per method, every trial and the mean, with
 the optimum and the uniform model), ``filters`` (the receptive field W[:, j] of every
@@ -47,7 +47,7 @@ from . import Protocol
 
 #: the k of method names cd<k> / pcd<k> (metric names are declared for these)
 K_NAMES = (1, 2, 3, 5, 10, 15, 20, 25, 50, 100)
-METHOD_NAMES = tuple(f"cd{k}" for k in K_NAMES) + ("pcd",) + tuple(f"pcd{k}" for k in K_NAMES)
+METHOD_NAMES = tuple(f"cd{k}" for k in K_NAMES) + ("pcd",) + tuple(f"pcd{k}" for k in K_NAMES if k > 1)
 _PER_METHOD = ("ll", "pl", "recon")
 
 
