@@ -66,7 +66,7 @@ def ll_curve_figure(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], *, opti
     full.set_ylabel("exact mean log-likelihood (nats per pattern)")
     zoom.set_ylabel("exact mean log-likelihood (nats per pattern)")
     full.set_title("whole run", fontsize=9)
-    zoom.set_title("zoom on the second half of training", fontsize=9)
+    zoom.set_title("zoom: y range of the second half of training", fontsize=9)
     zoom.legend(fontsize=8, loc="lower right")
     fig.suptitle(title or "Exact log-likelihood during training", fontsize=10)
     return fig
