@@ -275,3 +275,29 @@ def test_pcd_statistics_estimate_the_exact_log_likelihood_gradient():
     np.testing.assert_allclose(est_W, gW[:4, 4:], atol=tol, rtol=0)
     np.testing.assert_allclose(est, gb, atol=tol, rtol=0)
     assert np.abs(gW[:4, 4:]).max() > 10 * tol                       # the gradient is far from zero
+
+
+def test_scenario_loader_rejects_inconsistent_rbm_settings(tmp_path):
+    from pathlib import Path
+
+    from sim.errors import ScenarioError
+    from sim.scenario import load_scenario
+
+    src = (Path(__file__).resolve().parent.parent / "scenarios" / "rbm_bas3_exact_ll.toml").read_text()
+    cases = [
+        (src.replace('{ name = "cd10", k = 10,', '{ name = "cd10", k = 5,'), "train.methods[1].name"),
+        (src.replace('updates = 10000 },\n    { name = "cd10"', 'updates = 10000, momentum = 2.0 },\n    { name = "cd10"'),
+         "train.methods[0].momentum"),
+        (src.replace("n_hidden = 16", "n_hidden = 30").replace("size = 3", "size = 5"), "net.n_hidden"),
+        (src.replace('"ll_pcd" = {', '"ll_cd5" = {'), "expect.ll_cd5"),
+        (src.replace('task = "bars_and_stripes"', 'task = "random_patterns"'), "data.size"),
+    ]
+    for i, (text, key) in enumerate(cases):
+        path = tmp_path / f"bad{i}.toml"
+        path.write_text(text)
+        with pytest.raises(ScenarioError, match=key.replace("[", r"\[").replace("]", r"\]")):
+            load_scenario(path)
+    good = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "rbm_bas3_exact_ll.toml")
+    from sim.protocols.rbm import methods
+
+    assert [m["name"] for m in methods(good.config["train"])] == ["cd1", "cd10", "pcd"]
