@@ -1,0 +1,299 @@
+r"""Boltzmann-machine Gibbs sweeps: rnnlab's numba path against numpy, one unit and many chains.
+
+Run ``python -m benchmarks.boltzmann [--quick] [--sizes 100,1000] [--chains 64] [--threads 1]``;
+it prints tables and writes ``benchmarks/results/boltzmann.json``. Not part of the test suite.
+
+Machine   a fully connected Boltzmann machine of N 0/1 units (issue 4; Ackley, Hinton &
+          Sejnowski 1985, Eq. 1): random symmetric couplings w_ij ~ N(0, 1/N) (zero
+          diagonal), biases b_i ~ N(0, 0.1^2), T = 1. A Gibbs sweep probes every unit once in
+          index order (schedule ``sequential``) with the heat-bath rule
+
+              P(s_i = 1) = sigma(dE_i / T),   dE_i = b_i + sum_j w_ij s_j.
+
+Rows (sweeps per second of one chain; for the chain rows, chain-sweeps per second):
+
+* rnnlab kernel:  :meth:`nets.BoltzmannMachine.rollout` (the numba rollout of the binary
+  Hopfield kernel that :func:`sim.simulate` calls), given pre-drawn uniforms; the chain
+  continues from call to call;
+* rnnlab simulate: ``sim.simulate(bm, s, ticks=n, schedule="sequential", temperature=1.0)``
+  (draws its own uniforms from the seeded noise stream, records the state every tick);
+* numpy loop:     ``for i: p = 1 / (1 + exp(-(W[i] @ s + b[i]))); s[i] = u[i] < p`` on a
+  float64 ``s`` (scalar ``math.exp``, the faster choice for one number), pre-drawn uniforms;
+* numpy chains:   C chains at once, state S (C, N) float64: ``for i: f = S @ W[i] + b[i];
+  S[:, i] = u < sigmoid(f)`` (one matrix-vector product over the chains per unit);
+* rnnlab chains:  the same C chains run one after the other through the kernel (the API
+  has no multi-chain rollout; see the notes printed at the end).
+
+Check     before anything is timed: (1) exact — given the same uniforms, the numpy loop,
+          the numpy chains and the kernel must reach the same states after a few sweeps
+          (they compute the same probabilities; floating-point rounding could change a
+          decision only when a uniform lies within ~1e-15 of p, which the run reports);
+          (2) distribution — ``sim.simulate`` draws its own noise, so the mean energy of C
+          independent chains after a burn-in, run by simulate and by the kernel with
+          independent uniforms, must agree within 5 standard errors of the difference.
+Targets   issue 4: kernel >= 15x the numpy loop; rnnlab chains >= 4x numpy chains, at
+          N = 100 and 1000. RBM training against scikit-learn's BernoulliRBM on the 8x8
+          digits runs only when scikit-learn is installed (it is an optional extra).
+
+Method: :func:`benchmarks._harness.time_rounds` (blocks of ``--reps`` samples, each the mean
+of as many back-to-back calls as fill ``--min-time`` s; ``--rounds`` rounds); thread counts
+pinned before numpy is imported (``--threads``, default 1) and printed with the load
+average and the cores other processes used meanwhile. Compare ratios, not absolute times.
+"""
+from __future__ import annotations
+
+import sys
+
+if __name__ == "__main__":
+    from benchmarks._threads import pin
+
+    pin(sys.argv[1:])
+
+import argparse  # noqa: E402
+import importlib.util  # noqa: E402
+import math  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from benchmarks._harness import (CpuMeter, fmt_cpu, machine, machine_lines, table,  # noqa: E402
+                                 time_rounds, write_json)
+from benchmarks._threads import pinned  # noqa: E402
+from nets.boltzmann import BoltzmannMachine, BoltzmannState  # noqa: E402
+from sim import Record, make_plan, simulate  # noqa: E402
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "boltzmann.json"
+TARGETS = (("Gibbs sweep: rnnlab kernel vs numpy loop", "kernel_vs_loop", 15.0),
+           ("C chains: rnnlab (sequential) vs numpy vectorized", "chains_vs_numpy_chains", 4.0))
+CHECK_SWEEPS = 3       # sweeps of the exact (same-uniforms) check
+BURN_IN = 30           # sweeps before the energy of the distribution check is read
+Z_MAX = 5.0            # standard errors allowed between mean energies
+
+
+# --- the problem and the peers --------------------------------------------------------
+def random_machine(N: int, rng: np.random.Generator) -> BoltzmannMachine:
+    """Fully connected machine: w_ij ~ N(0, 1/N) symmetric, zero diagonal; b_i ~ N(0, 0.01)."""
+    A = np.triu(rng.normal(scale=1.0 / math.sqrt(N), size=(N, N)), 1)
+    return BoltzmannMachine(A + A.T, rng.normal(scale=0.1, size=N))
+
+
+def numpy_loop(W: np.ndarray, b: np.ndarray, s: np.ndarray, U: np.ndarray) -> None:
+    """``U.shape[0]`` sequential Gibbs sweeps at T = 1, one unit at a time, in place on float64 ``s``.
+
+    U : (n, N) uniforms, U[k, i] for unit i in sweep k.
+    """
+    N = len(s)
+    for k in range(U.shape[0]):
+        uk = U[k]
+        for i in range(N):
+            p = 1.0 / (1.0 + math.exp(-(W[i] @ s + b[i])))
+            s[i] = 1.0 if uk[i] < p else 0.0
+
+
+def numpy_chains(W: np.ndarray, b: np.ndarray, S: np.ndarray, U: np.ndarray) -> None:
+    """Sequential Gibbs sweeps of C chains at once, in place on float64 ``S`` (C, N).
+
+    U : (n, N, C) uniforms, U[k, i, c] for unit i of chain c in sweep k.
+    """
+    N = S.shape[1]
+    for k in range(U.shape[0]):
+        for i in range(N):
+            f = S @ W[i]
+            f += b[i]
+            S[:, i] = U[k, i] < 1.0 / (1.0 + np.exp(-f))
+
+
+def kernel_drive(bm: BoltzmannMachine, U: np.ndarray) -> dict:
+    """The drive simulate() hands to ``rollout`` for ``len(U)`` sequential sweeps at T = 1."""
+    plan = make_plan("sequential", bm)
+    orders = np.ascontiguousarray(plan.draw(len(U), None), dtype=np.int32)   # 0..N-1 every sweep
+    return {"order": orders, "ptr": plan.ptr, "u": np.ascontiguousarray(U), "T": np.ones(len(U)), "x": None}
+
+
+def kernel_run(bm: BoltzmannMachine, s: np.ndarray, drive: dict) -> np.ndarray:
+    """The final state (N,) int8 after the sweeps of ``drive``, from ``s``."""
+    ticks, _, _, done, _ = bm.rollout(BoltzmannState(s), drive, micro_every=0, phase=0, stop_fixed=False)
+    return ticks[done - 1].s
+
+
+def energies(bm: BoltzmannMachine, S: np.ndarray) -> np.ndarray:
+    """E(s) = -b.s - 1/2 s W s for each row of S (C, N)."""
+    W, b = bm.params
+    Sf = S.astype(np.float64)
+    return -(Sf @ b) - 0.5 * np.einsum("ci,ci->c", Sf @ W, Sf)
+
+
+# --- checks ---------------------------------------------------------------------------
+def check(bm: BoltzmannMachine, C: int, rng: np.random.Generator, seed: int) -> dict:
+    """Exact agreement under shared uniforms, then mean energy of simulate vs the kernel."""
+    N = bm.n_units
+    W, b = (np.asarray(a) for a in bm.params)
+    S0 = (rng.random((C, N)) < 0.5).astype(np.int8)
+    U = rng.random((C, CHECK_SWEEPS, N))          # U[c, k, i]
+    ker = np.stack([kernel_run(bm, S0[c], kernel_drive(bm, U[c])) for c in range(C)])
+    s_loop = S0[0].astype(np.float64)
+    numpy_loop(W, b, s_loop, U[0])
+    S_ch = S0.astype(np.float64)
+    numpy_chains(W, b, S_ch, np.ascontiguousarray(U.transpose(1, 2, 0)))
+    loop_diff = int(np.sum(s_loop != ker[0]))
+    chains_diff = int(np.sum(S_ch != ker))
+    # distribution: independent noise; simulate draws its own from seeds seed + c
+    rec = Record(probes=("state",))
+    E_sim = energies(bm, np.stack([simulate(bm, BoltzmannState(S0[c]), ticks=BURN_IN, schedule="sequential",
+                                            temperature=1.0, record=rec, rng=seed + c, stop=False).final.s
+                                   for c in range(C)]))
+    Uk = rng.random((C, BURN_IN, N))
+    E_ker = energies(bm, np.stack([kernel_run(bm, S0[c], kernel_drive(bm, Uk[c])) for c in range(C)]))
+    se = math.sqrt(E_sim.var(ddof=1) / C + E_ker.var(ddof=1) / C)
+    z = abs(E_sim.mean() - E_ker.mean()) / se
+    out = {"exact_sweeps": CHECK_SWEEPS, "loop_units_differing": loop_diff, "chains_units_differing": chains_diff,
+           "burn_in": BURN_IN, "chains": C, "E_simulate": float(E_sim.mean()), "E_kernel": float(E_ker.mean()),
+           "se_diff": se, "z": z}
+    if loop_diff or chains_diff or not z < Z_MAX:
+        raise RuntimeError(f"N={N}: implementations disagree: {out}")
+    return out
+
+
+# --- one size -------------------------------------------------------------------------
+def bench_size(N: int, *, C: int, seed: int, rounds: int, reps: int, min_time: float) -> dict:
+    rng = np.random.default_rng([seed, N])
+    bm = random_machine(N, rng)
+    W, b = (np.asarray(a) for a in bm.params)
+    chk = check(bm, C, rng, seed)
+    # sweeps per call: a call of each row takes a few ms or more
+    n_ker = max(1, 20_000 // N)
+    n_loop = max(1, 500 // N)
+    n_ch = max(2, 1000 // N)   # both chain rows: the same sweeps per call (amortises rollout's O(N^2) field build)
+    U_ker = rng.random((n_ker, N))
+    U_loop = rng.random((n_loop, N))
+    U_ch = rng.random((n_ch, N, C))
+    U_rc = rng.random((C, n_ch, N))
+    d_ker = kernel_drive(bm, U_ker)
+    d_rc = [kernel_drive(bm, U_rc[c]) for c in range(C)]
+    s0 = (rng.random(N) < 0.5).astype(np.int8)
+    st = {"ker": s0.copy(), "sim": s0.copy(), "loop": s0.astype(np.float64),
+          "S": (rng.random((C, N)) < 0.5).astype(np.float64)}
+    st["rc"] = [r.astype(np.int8) for r in st["S"]]
+    rec = Record(probes=("state",))
+    sim_seed = [seed]
+
+    def ker():
+        st["ker"] = kernel_run(bm, st["ker"], d_ker)
+
+    def sim():
+        sim_seed[0] += 1
+        st["sim"] = simulate(bm, BoltzmannState(st["sim"]), ticks=n_ker, schedule="sequential", temperature=1.0,
+                             record=rec, rng=sim_seed[0], stop=False).final.s
+
+    def rc():
+        for c in range(C):
+            st["rc"][c] = kernel_run(bm, st["rc"][c], d_rc[c])
+
+    impls = {"kernel": ker, "simulate": sim, "numpy_loop": lambda: numpy_loop(W, b, st["loop"], U_loop),
+             "numpy_chains": lambda: numpy_chains(W, b, st["S"], U_ch), "rnnlab_chains": rc}
+    sweeps = {"kernel": n_ker, "simulate": n_ker, "numpy_loop": n_loop, "numpy_chains": n_ch * C,
+              "rnnlab_chains": n_ch * C}
+    with CpuMeter() as meter:
+        t = time_rounds(impls, rounds=rounds, reps=reps, min_time=min_time)
+    rate = {k: sweeps[k] / t[k]["median_s"] for k in impls}
+    ratios = {"kernel_vs_loop": rate["kernel"] / rate["numpy_loop"],
+              "simulate_vs_loop": rate["simulate"] / rate["numpy_loop"],
+              "chains_vs_numpy_chains": rate["rnnlab_chains"] / rate["numpy_chains"],
+              "numpy_chains_vs_loop": rate["numpy_chains"] / rate["numpy_loop"]}
+    return {"N": N, "chains": C, "check": chk, "sweeps_per_call": sweeps, "sweeps_per_s": rate,
+            "ns_per_update": {k: 1e9 / (rate[k] * N) for k in impls}, "ratios": ratios,
+            "timing": t, "cpu": meter.result}
+
+
+# --- RBM against scikit-learn ---------------------------------------------------------
+def rbm_case() -> dict:
+    """RBM training on the 8x8 digits against scikit-learn's BernoulliRBM, if installed."""
+    if importlib.util.find_spec("sklearn") is None:
+        return {"skipped": "scikit-learn is not installed (the optional extra that provides BernoulliRBM and "
+                           "the 8x8 digits); the RBM-vs-scikit-learn target (>= 3x per epoch at equal "
+                           "pseudo-likelihood) was not measured"}
+    return {"skipped": "scikit-learn is installed but the RBM comparison is not implemented in this benchmark yet"}
+
+
+# --- report ---------------------------------------------------------------------------
+def targets(results: list[dict]) -> list[dict]:
+    return [{"target": label, "N": r["N"], "measured": r["ratios"][key], "goal": f">= {goal:g}x",
+             "pass": bool(r["ratios"][key] >= goal), "cpu": r["cpu"]}
+            for label, key, goal in TARGETS for r in results]
+
+
+def report(meta: dict, results: list[dict], goals: list[dict], rbm: dict) -> str:
+    mc = meta["machine"]
+    rows_ = ("kernel", "simulate", "numpy_loop", "numpy_chains", "rnnlab_chains")
+    lines = [
+        "rnnlab Boltzmann benchmark - " + machine_lines(mc)[0], machine_lines(mc)[1],
+        f"medians of {meta['rounds']} x {meta['reps']} samples (>= {meta['min_time']} s each); compare ratios, "
+        "not absolute times",
+        "fully connected machine, w ~ N(0, 1/N) symmetric, b ~ N(0, 0.01), T = 1, sequential Gibbs sweeps",
+        "",
+        "checks (before timing): same uniforms -> units differing after "
+        f"{CHECK_SWEEPS} sweeps; simulate vs kernel mean energy after {BURN_IN} sweeps over C chains",
+        table(["N", "C", "loop diff", "chains diff", "E simulate", "E kernel", "SE", "z"],
+              [[str(r["N"]), str(r["chains"]), str(r["check"]["loop_units_differing"]),
+                str(r["check"]["chains_units_differing"]), f"{r['check']['E_simulate']:.2f}",
+                f"{r['check']['E_kernel']:.2f}", f"{r['check']['se_diff']:.2f}", f"{r['check']['z']:.2f}"]
+               for r in results]),
+        "",
+        "Gibbs sweeps per second (chain rows: chain-sweeps per second over C chains) [ns per unit update]",
+        table(["N", "C", *rows_, "machine"],
+              [[str(r["N"]), str(r["chains"])]
+               + [f"{r['sweeps_per_s'][k]:,.0f} [{r['ns_per_update'][k]:.0f}]" for k in rows_]
+               + [fmt_cpu(r["cpu"])] for r in results]),
+        "  simulate/numpy loop: " + ", ".join(f"N={r['N']}: {r['ratios']['simulate_vs_loop']:.1f}x" for r in results)
+        + "; numpy chains/numpy loop: "
+        + ", ".join(f"N={r['N']}: {r['ratios']['numpy_chains_vs_loop']:.1f}x" for r in results),
+        "",
+        "targets (issue 4; ratios from this run)",
+        table(["target", "N", "measured", "goal", "result", "machine"],
+              [[g["target"], str(g["N"]), f"{g['measured']:.2f}x", g["goal"], "PASS" if g["pass"] else "MISS",
+                fmt_cpu(g["cpu"])] for g in goals]),
+        "",
+        "RBM vs scikit-learn BernoulliRBM: " + rbm.get("skipped", "measured"),
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.boltzmann", description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="100,1000", help="comma-separated N (default 100,1000)")
+    ap.add_argument("--chains", type=int, default=64, help="chains C of the vectorized rows (default 64)")
+    ap.add_argument("--quick", action="store_true", help="fewer, shorter samples")
+    ap.add_argument("--rounds", type=int, default=None, help="blocks per implementation (default 3; quick 1)")
+    ap.add_argument("--reps", type=int, default=None, help="samples per block (default 5; quick 3)")
+    ap.add_argument("--min-time", type=float, default=None, help="seconds per sample (default 0.05; quick 0.02)")
+    ap.add_argument("--threads", type=int, default=1, help="OMP/OpenBLAS/MKL/numba threads (default 1)")
+    ap.add_argument("--seed", type=int, default=1985)
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON output (default {DEFAULT_OUT})")
+    args = ap.parse_args(argv)
+    sizes = [int(v) for v in args.sizes.split(",")]
+    if any(n < 2 for n in sizes) or args.chains < 2:
+        ap.error("--sizes must be integers >= 2 and --chains >= 2")
+    rounds = args.rounds or (1 if args.quick else 3)
+    reps = args.reps or (3 if args.quick else 5)
+    min_time = args.min_time or (0.02 if args.quick else 0.05)
+    if not pinned(args.threads):
+        print(f"warning: thread variables were not set to {args.threads} before numpy was imported "
+              "(run as python -m benchmarks.boltzmann)", file=sys.stderr)
+    t_start = time.perf_counter()
+    results = []
+    for N in sizes:
+        print(f"N = {N} ...", file=sys.stderr, flush=True)
+        results.append(bench_size(N, C=args.chains, seed=args.seed, rounds=rounds, reps=reps, min_time=min_time))
+    goals = targets(results)
+    rbm = rbm_case()
+    meta = {"benchmark": "boltzmann", "machine": machine(), "rounds": rounds, "reps": reps, "min_time": min_time,
+            "seed": args.seed, "sizes": sizes, "chains": args.chains, "wall_s": time.perf_counter() - t_start}
+    print(report(meta, results, goals, rbm))
+    write_json(args.out, {**meta, "results": results, "targets": goals, "rbm": rbm})
+    print(f"\nwrote {args.out} ({meta['wall_s']:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
