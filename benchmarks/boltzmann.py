@@ -194,6 +194,9 @@ def bench_size(N: int, *, C: int, seed: int, rounds: int, reps: int, min_time: f
              "numpy_chains": lambda: numpy_chains(W, b, st["S"], U_ch), "rnnlab_chains": rc}
     sweeps = {"kernel": n_ker, "simulate": n_ker, "numpy_loop": n_loop, "numpy_chains": n_ch * C,
               "rnnlab_chains": n_ch * C}
+    ticks = bm.rollout(BoltzmannState(st["ker"]), d_ker, micro_every=0, phase=0, stop_fixed=False)[0]
+    traj = np.stack([st["ker"], *(x.s for x in ticks)])
+    flip_frac = float(np.mean(traj[1:] != traj[:-1]))   # units flipped per unit update at equilibrium-ish
     with CpuMeter() as meter:
         t = time_rounds(impls, rounds=rounds, reps=reps, min_time=min_time)
     rate = {k: sweeps[k] / t[k]["median_s"] for k in impls}
@@ -201,7 +204,7 @@ def bench_size(N: int, *, C: int, seed: int, rounds: int, reps: int, min_time: f
               "simulate_vs_loop": rate["simulate"] / rate["numpy_loop"],
               "chains_vs_numpy_chains": rate["rnnlab_chains"] / rate["numpy_chains"],
               "numpy_chains_vs_loop": rate["numpy_chains"] / rate["numpy_loop"]}
-    return {"N": N, "chains": C, "check": chk, "sweeps_per_call": sweeps, "sweeps_per_s": rate,
+    return {"N": N, "chains": C, "check": chk, "flip_fraction": flip_frac, "sweeps_per_call": sweeps, "sweeps_per_s": rate,
             "ns_per_update": {k: 1e9 / (rate[k] * N) for k in impls}, "ratios": ratios,
             "timing": t, "cpu": meter.result}
 
@@ -217,6 +220,16 @@ def rbm_case() -> dict:
 
 
 # --- report ---------------------------------------------------------------------------
+NOTES = (
+    "notes: rnnlab has no multi-chain rollout, so its C chains run one after the other and each chain reads",
+    "  a row of W (8N bytes) per flip, while numpy's vectorized chains read W[i] once per unit for all C chains.",
+    "  Kernel changes that would address the chain target (nets/_kernels, not done here): a multi-chain",
+    "  kernel over states (C, N) that loads W[i] once per unit and forms the C fields from it (W row in L1,",
+    "  compute-bound rather than memory-bound), with prange over blocks of chains; a vectorisable sigmoid over",
+    "  the C fields of a unit in place of one scalar math.exp per probe (DESIGN section 7).",
+)
+
+
 def targets(results: list[dict]) -> list[dict]:
     return [{"target": label, "N": r["N"], "measured": r["ratios"][key], "goal": f">= {goal:g}x",
              "pass": bool(r["ratios"][key] >= goal), "cpu": r["cpu"]}
@@ -248,6 +261,10 @@ def report(meta: dict, results: list[dict], goals: list[dict], rbm: dict) -> str
         "  simulate/numpy loop: " + ", ".join(f"N={r['N']}: {r['ratios']['simulate_vs_loop']:.1f}x" for r in results)
         + "; numpy chains/numpy loop: "
         + ", ".join(f"N={r['N']}: {r['ratios']['numpy_chains_vs_loop']:.1f}x" for r in results),
+        "  flips per unit update (kernel, T = 1): "
+        + ", ".join(f"N={r['N']}: {r['flip_fraction']:.2f}" for r in results)
+        + "; the kernel adds a row of W to the cached fields per flip,",
+        "  i.e. ~flips x N multiply-adds per update, against N for the numpy rows (one dot product per update)",
         "",
         "targets (issue 4; ratios from this run)",
         table(["target", "N", "measured", "goal", "result", "machine"],
@@ -255,6 +272,8 @@ def report(meta: dict, results: list[dict], goals: list[dict], rbm: dict) -> str
                 fmt_cpu(g["cpu"])] for g in goals]),
         "",
         "RBM vs scikit-learn BernoulliRBM: " + rbm.get("skipped", "measured"),
+        "",
+        *NOTES,
     ]
     return "\n".join(lines)
 
