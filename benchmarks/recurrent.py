@@ -1,0 +1,251 @@
+r"""Recurrent-net training step: rnnlab's fused numba kernel vs the numpy path vs torch.nn.RNN.
+
+Run ``python -m benchmarks.recurrent [--quick] [--threads 2] [--no-torch]``; it prints a
+table and writes ``benchmarks/results/recurrent.json``. Not part of the test suite.
+
+The step (PERFORMANCE.md "LSTM/GRU/RNN training"): a vanilla tanh RNN
+``h_t = tanh(W h_{t-1} + U x_t + b)``, linear output ``y_t = V h_t + c``, MSE averaged over
+all T*B*K outputs (a target per step), h_{-1} = 0: forward + full BPTT, loss and the
+gradients of W, U, b, V, c. T = 100, I = K = 16 inputs/outputs, H in {32, 128},
+B in {1, 32}, float64 and float32. Implementations, all on the same weights and data:
+
+* kernel: :func:`nets._kernels.rnn_bptt.bptt_tanh_mse` with preallocated outputs;
+* bptt:   ``RNN.bptt(..., fast=True)`` (the kernel plus the Python wrapper; float64 only);
+* numpy:  ``RNN.bptt(..., fast=False)``, the numpy twin (float64 only: the net is float64);
+* torch:  ``torch.nn.RNN(nonlinearity="tanh")`` + ``nn.Linear`` + ``MSELoss`` on CPU,
+  ``zero_grad, forward, backward`` (b_ih = b, b_hh = 0; the reported db is b_ih.grad),
+  if torch is importable (never required).
+
+Check: before timing, the kernel's loss and gradients must equal the numpy path's
+(float64: 1e-10 relative to the largest entry) and torch's (float64: 1e-10; float32:
+1e-3 relative) on the same weights; the benchmark stops with an error otherwise.
+
+Method: blocks of repetitions per implementation (benchmarks._harness.time_rounds),
+medians, ratios from this one run; thread counts pinned before numpy is imported
+(``--threads``, default 2, for BLAS, numba and ``torch.set_num_threads``). Targets
+(PERFORMANCE.md): float64 >= 2x torch float64 (H <= 256), >= 10x at batch 1; float32
+H=128 B=32 >= 1.5x torch float32.
+"""
+from __future__ import annotations
+
+import sys
+
+if __name__ == "__main__":
+    from benchmarks._threads import pin
+
+    pin(sys.argv[1:] if any(a.startswith("--threads") for a in sys.argv[1:]) else ["--threads", "2"])
+
+import argparse  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from benchmarks._harness import CpuMeter, fmt_cpu, machine, machine_lines, table, time_rounds, write_json  # noqa: E402
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "recurrent.json"
+T_STEPS, N_IN, N_OUT = 100, 16, 16
+CASES = [(32, 1), (32, 32), (128, 1), (128, 32)]
+
+
+def _problem(H: int, B: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    p = (rng.uniform(-1, 1, (H, H)) / np.sqrt(H), rng.uniform(-1, 1, (H, N_IN)) / np.sqrt(N_IN),
+         rng.uniform(-0.1, 0.1, H), rng.uniform(-1, 1, (N_OUT, H)) / np.sqrt(H), rng.uniform(-0.1, 0.1, N_OUT))
+    xs = rng.normal(size=(T_STEPS, B, N_IN))
+    ys = rng.normal(size=(T_STEPS, B, N_OUT))
+    return p, xs, ys
+
+
+def _kernel_step(p, xs, ys, dtype):
+    from nets._kernels.rnn_bptt import bptt_tanh_mse
+    p = tuple(np.ascontiguousarray(a, dtype=dtype) for a in p)
+    xs, ys = xs.astype(dtype), ys.astype(dtype)
+    T, B, _ = xs.shape
+    H = p[0].shape[0]
+    h0 = np.zeros((B, H), dtype)
+    hs = np.empty((T + 1, B, H), dtype)
+    dn = np.empty(T, dtype)
+    g = tuple(np.empty_like(a) for a in p)
+    scale = 1.0 / ys.size
+    out = {}
+
+    def step():
+        out["loss"] = bptt_tanh_mse(p, xs, ys, h0, scale, hs, dn, g)
+        return out["loss"]
+    return step, out, g
+
+
+def _torch_step(torch, p, xs, ys, dtype):
+    tdt = {np.float64: torch.float64, np.float32: torch.float32}[dtype]
+    W, U, b, V, c = p
+    H = W.shape[0]
+    rnn = torch.nn.RNN(N_IN, H, nonlinearity="tanh", bias=True).to(tdt)
+    lin = torch.nn.Linear(H, N_OUT).to(tdt)
+    with torch.no_grad():
+        rnn.weight_hh_l0.copy_(torch.from_numpy(W))
+        rnn.weight_ih_l0.copy_(torch.from_numpy(U))
+        rnn.bias_ih_l0.copy_(torch.from_numpy(b))
+        rnn.bias_hh_l0.zero_()
+        lin.weight.copy_(torch.from_numpy(V))
+        lin.bias.copy_(torch.from_numpy(c))
+    x = torch.from_numpy(xs.astype(dtype))
+    y = torch.from_numpy(ys.astype(dtype))
+    params = [rnn.weight_hh_l0, rnn.weight_ih_l0, rnn.bias_ih_l0, rnn.bias_hh_l0, lin.weight, lin.bias]
+    out = {}
+
+    def step():
+        for q in params:
+            q.grad = None
+        hseq, _ = rnn(x)
+        loss = torch.nn.functional.mse_loss(lin(hseq), y)
+        loss.backward()
+        out["loss"] = loss
+        return loss
+
+    def grads():
+        return [params[0].grad, params[1].grad, params[2].grad, params[4].grad, params[5].grad]
+    return step, out, grads
+
+
+def _maxrel(a, b) -> float:
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    return float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-300))
+
+
+def _check(name, loss, grads, ref_loss, ref_grads, tol):
+    errs = [abs(loss - ref_loss) / max(abs(ref_loss), 1e-300)] + [_maxrel(g, r) for g, r in zip(grads, ref_grads)]
+    if max(errs) > tol:
+        raise SystemExit(f"check failed: {name} differs from the reference: max rel error {max(errs):.3g} > {tol:g}")
+    return max(errs)
+
+
+def bench_case(H, B, torch, *, rounds, reps, min_time) -> dict:
+    import nets
+    p, xs, ys = _problem(H, B)
+    net = nets.rnn.RNN(p[0], p[1], p[2], V=p[3], c=p[4], activation="tanh")
+    tp = net.train_params()
+    L_np, g_np, _ = net.bptt(tp, xs, ys, loss="mse")
+    res = {"H": H, "B": B, "T": T_STEPS, "I": N_IN, "K": N_OUT, "ms": {}, "checks": {}}
+    impls = {}
+    for dtype, tag in ((np.float64, "f64"), (np.float32, "f32")):
+        step, out, g = _kernel_step(p, xs, ys, dtype)
+        step()
+        tol = 1e-10 if tag == "f64" else 1e-4
+        res["checks"][f"kernel_{tag}_vs_numpy"] = _check(f"kernel {tag}", out["loss"], g, L_np, g_np, tol)
+        impls[f"kernel_{tag}"] = step
+        if torch is not None:
+            tstep, tout, tgrads = _torch_step(torch, p, xs, ys, dtype)
+            tstep()
+            tg = [q.detach().numpy() for q in tgrads()]
+            res["checks"][f"torch_{tag}_vs_kernel"] = _check(f"torch {tag}", out["loss"], g,
+                                                             float(tout["loss"].detach()), tg,
+                                                             1e-10 if tag == "f64" else 1e-3)
+            impls[f"torch_{tag}"] = tstep
+    impls["bptt_fast_f64"] = lambda: net.bptt(tp, xs, ys, loss="mse", fast=True)
+    impls["numpy_f64"] = lambda: net.bptt(tp, xs, ys, loss="mse")
+    with CpuMeter() as cm:
+        t = time_rounds(impls, rounds=rounds, reps=reps, min_time=min_time)
+    res["ms"] = {k: v["median_s"] * 1e3 for k, v in t.items()}
+    res["cpu"] = cm.result
+    ms = res["ms"]
+    res["ratios"] = {"kernel_vs_numpy_f64": ms["numpy_f64"] / ms["kernel_f64"]}
+    if torch is not None:
+        res["ratios"]["vs_torch_f64"] = ms["torch_f64"] / ms["kernel_f64"]
+        res["ratios"]["vs_torch_f32"] = ms["torch_f32"] / ms["kernel_f32"]
+    return res
+
+
+def targets(results: list[dict]) -> list[dict]:
+    """PERFORMANCE.md targets that these cases measure."""
+    rows = []
+    for r in results:
+        rt = r["ratios"]
+        if "vs_torch_f64" not in rt:
+            continue
+        goal = 10.0 if r["B"] == 1 else 2.0
+        rows.append({"target": f"float64 vs torch float64{' (batch 1)' if r['B'] == 1 else ''}",
+                     "H": r["H"], "B": r["B"], "measured": rt["vs_torch_f64"], "goal": goal,
+                     "pass": rt["vs_torch_f64"] >= goal})
+        if r["H"] == 128 and r["B"] == 32:
+            rows.append({"target": "float32 vs torch float32", "H": 128, "B": 32,
+                         "measured": rt["vs_torch_f32"], "goal": 1.5, "pass": rt["vs_torch_f32"] >= 1.5})
+    return rows
+
+
+def _tanh_cost(H=128, B=32) -> dict:
+    """Time of the T*B*H scalar math.tanh calls alone (numba), the cost of the exact tanh."""
+    from numba import njit
+    import math
+
+    @njit(cache=False)
+    def tanh_all(a, out):
+        for i in range(a.shape[0]):
+            out[i] = math.tanh(a[i])
+    a = np.random.default_rng(1).normal(size=T_STEPS * B * H)
+    out = np.empty_like(a)
+    t = time_rounds({"f64": lambda: tanh_all(a, out)}, rounds=1, reps=5, min_time=0.05)
+    return {"H": H, "B": B, "ms_f64": t["f64"]["median_s"] * 1e3}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer, shorter samples")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--no-torch", action="store_true")
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = ap.parse_args(argv)
+    rounds, reps, min_time = (1, 3, 0.05) if args.quick else (3, 5, 0.2)
+    torch = None
+    torch_note = "torch: skipped (--no-torch)"
+    if not args.no_torch:
+        try:
+            import torch  # noqa: F811
+            torch.set_num_threads(args.threads)
+            torch_note = f"torch {torch.__version__}, {torch.get_num_threads()} threads"
+        except ImportError:
+            torch_note = "torch: not installed (pip install torch==2.13.0 for the comparison)"
+    t0 = time.perf_counter()
+    import nets  # noqa: F401
+    from nets._kernels.rnn_bptt import bptt_tanh_mse  # noqa: F401
+    p, xs, ys = _problem(8, 2)
+    _kernel_step(p, xs, ys, np.float64)[0]()
+    _kernel_step(p, xs, ys, np.float32)[0]()
+    first = time.perf_counter() - t0
+    results = [bench_case(H, B, torch, rounds=rounds, reps=reps, min_time=min_time) for H, B in CASES]
+    tanh = _tanh_cost()
+    goals = targets(results)
+    mc = machine()
+    lines = ["rnnlab recurrent training-step benchmark - " + machine_lines(mc)[0], machine_lines(mc)[1],
+             torch_note, f"first kernel calls (numba cache load or compile, f64 + f32): {first:.2f} s",
+             f"tanh RNN, linear output, MSE; T={T_STEPS}, I={N_IN}, K={N_OUT}; forward + full BPTT; "
+             "ms per step, medians", ""]
+    cols = ["kernel_f64", "bptt_fast_f64", "numpy_f64", "torch_f64", "kernel_f32", "torch_f32"]
+    rows = []
+    for r in results:
+        rows.append([f"H={r['H']} B={r['B']}"] + [f"{r['ms'][c]:.3f}" if c in r["ms"] else "-" for c in cols]
+                    + [f"{r['ratios']['kernel_vs_numpy_f64']:.1f}x",
+                       f"{r['ratios'].get('vs_torch_f64', float('nan')):.2f}x",
+                       f"{r['ratios'].get('vs_torch_f32', float('nan')):.2f}x",
+                       f"{max(r['checks'].values()):.1e}", fmt_cpu(r["cpu"])])
+    lines.append(table(["case"] + cols + ["vs numpy", "vs torch64", "vs torch32", "max rel err", "machine"], rows))
+    lines += ["", f"exact scalar math.tanh alone, T*B*H = {T_STEPS * 32 * 128} calls (H=128 B=32): "
+              f"{tanh['ms_f64']:.3f} ms (float64) - its share of kernel_f64 at that size: "
+              f"{tanh['ms_f64'] / results[-1]['ms']['kernel_f64']:.0%}", ""]
+    if goals:
+        lines.append(table(["target (PERFORMANCE.md)", "H", "B", "measured", "goal", "result"],
+                           [[g["target"], str(g["H"]), str(g["B"]), f"{g['measured']:.2f}x", f">= {g['goal']:g}x",
+                             "PASS" if g["pass"] else "MISS"] for g in goals]))
+    else:
+        lines.append("targets vs torch: not measured (torch not importable)")
+    print("\n".join(lines))
+    write_json(args.out, {"machine": mc, "torch": torch_note, "first_call_s": first, "results": results,
+                          "tanh_cost": tanh, "targets": goals,
+                          "settings": {"rounds": rounds, "reps": reps, "min_time": min_time,
+                                       "threads": args.threads}})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
