@@ -59,6 +59,7 @@ class Protocol(abc.ABC):
 #: run pays only for the protocol it needs; tests/test_protocol_registry.py checks the map)
 MODULES: dict[str, str] = {
     "attractor_map": "attractors",
+    "boltzmann_sampling": "boltzmann_sampling",
     "capacity": "capacity",
     "dynamics": "dynamics",
     "gates": "gates",
