@@ -48,6 +48,7 @@ eta = 0.4 gives x_{k+1} = 0.2 x_k: 0.6, 0.12, 0.024, 0.0048, 0.00096.
 """
 from __future__ import annotations
 
+import abc
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
@@ -65,7 +66,7 @@ _REDUCTIONS = ("mean", "sum")
 
 
 # --- losses ----------------------------------------------------------------------------
-class Loss:
+class Loss(abc.ABC):
     """A loss on outputs ``y`` and targets ``t`` of the same shape (..., K)."""
 
     name: str = ""
@@ -80,11 +81,13 @@ class Loss:
         n = y.size // y.shape[-1] if self.per_row else y.size
         return float(max(n, 1))
 
-    def terms(self, y, t) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def terms(self, y, t) -> np.ndarray:
+        """Per-element (or per-row) loss terms."""
 
-    def dterms(self, y, t) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def dterms(self, y, t) -> np.ndarray:
+        """Derivatives of the terms with respect to y."""
 
     def value(self, y, t, reduction: str = "mean") -> float:
         """The loss (a float)."""
@@ -226,7 +229,7 @@ def _rebuild(like, arrays: list[np.ndarray]):
     return type(like)(arrays)
 
 
-class Optimizer:
+class Optimizer(abc.ABC):
     """Base class: ``new_params = opt.step(params, grads)``; never modifies its inputs.
 
     ``params`` and ``grads`` are matching sequences of arrays (a NamedTuple, a tuple or a
@@ -252,8 +255,9 @@ class Optimizer:
         self.n_steps += 1
         return _rebuild(params, [self._update(p, g, s) for p, g, s in zip(ps, gs, self._state)])
 
-    def _update(self, p, g, s):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _update(self, p, g, s):
+        """The new value of parameter array p from its gradient g and its state dict s."""
 
     def __repr__(self) -> str:
         kw = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_") and k != "n_steps")
