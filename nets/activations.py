@@ -11,7 +11,7 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["ACTIVATIONS", "activation", "sigmoid", "relu", "identity", "softmax", "dense"]
+__all__ = ["ACTIVATIONS", "activation", "derivative", "sigmoid", "relu", "identity", "softmax", "dense"]
 
 
 def identity(z):
@@ -43,6 +43,19 @@ def activation(name: str) -> Callable:
     if name not in ACTIVATIONS:
         raise ValueError(f"unknown activation {name!r}; expected one of {', '.join(ACTIVATIONS)}")
     return ACTIVATIONS[name]
+
+
+def derivative(name: str, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """f'(a) of activation ``name`` from the pre-activation a and y = f(a)."""
+    if name == "tanh":
+        return 1.0 - y * y
+    if name == "sigmoid":
+        return y * (1.0 - y)
+    if name == "relu":
+        return (a > 0).astype(np.float64)
+    if name == "identity":
+        return np.ones_like(a)
+    raise ValueError(f"unknown activation {name!r}; expected one of {', '.join(ACTIVATIONS)}")
 
 
 def dense(x, W, b, act: str = "identity"):

@@ -49,7 +49,7 @@ import numpy as np
 from sim.core import Net, register
 from sim.train import output_loss
 from ._kernels import rnn as _k
-from .activations import ACTIVATIONS, activation, sigmoid, softmax
+from .activations import ACTIVATIONS, activation, derivative, sigmoid, softmax
 
 __all__ = ["RNN", "RNNState", "RNNParams", "RNNTrainParams", "forward_sequence", "backward_sequence",
            "counter"]
@@ -334,17 +334,6 @@ def _apply_output(name: str, z: np.ndarray) -> np.ndarray:
     return sigmoid(z) if name == "sigmoid" else softmax(z)
 
 
-def _dact(name: str, a: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """f'(a) from the pre-activation a and h = f(a)."""
-    if name == "tanh":
-        return 1.0 - h * h
-    if name == "sigmoid":
-        return h * (1.0 - h)
-    if name == "relu":
-        return (a > 0).astype(np.float64)
-    return np.ones_like(a)
-
-
 def forward_sequence(params, xs: np.ndarray, h0: np.ndarray, act: str) -> tuple[np.ndarray, np.ndarray]:
     """Batched forward pass: ``hs`` (T+1, B, H) with hs[0] = h0, pre-activations ``a`` (T, B, H).
 
@@ -369,7 +358,7 @@ def backward_sequence(params, xs, hs, a, dz, act: str, truncate: int | None):
     """
     W, V = params[0], params[3]
     T, B, H = a.shape
-    fp = _dact(act, a, hs[1:])  # (T, B, H)
+    fp = derivative(act, a, hs[1:])  # (T, B, H)
     dh_out = dz @ V  # (T, B, H): gradient reaching h_t directly from the loss term at t
     dh = np.empty((T, B, H))
     da = np.empty((T, B, H))

@@ -30,20 +30,10 @@ from __future__ import annotations
 import numpy as np
 
 from sim.train import get_loss, output_loss
-from .activations import activation
+from .activations import activation, derivative
 from .rnn import RNN, RNNTrainParams
 
 __all__ = ["rtrl"]
-
-
-def _fprime(name: str, a: np.ndarray, h: np.ndarray) -> np.ndarray:
-    if name == "tanh":
-        return 1.0 - h * h
-    if name == "sigmoid":
-        return h * (1.0 - h)
-    if name == "relu":
-        return (a > 0).astype(np.float64)
-    return np.ones_like(a)
 
 
 def rtrl(net: RNN, params, xs, ys, state0=None, *, loss, reduction: str = "mean"):
@@ -99,7 +89,7 @@ def rtrl(net: RNN, params, xs, ys, state0=None, *, loss, reduction: str = "mean"
         imm = np.concatenate([np.einsum("ij,bk->bijk", eye, h).reshape(B, H, H * H),
                               np.einsum("ij,bk->bijk", eye, x).reshape(B, H, H * I),
                               np.broadcast_to(eye, (B, H, H))], axis=2)  # (B, H, n): da_t/dtheta
-        P = _fprime(net.activation, a, h_new)[:, :, None] * (np.einsum("ij,bjn->bin", W, P) + imm)
+        P = derivative(net.activation, a, h_new)[:, :, None] * (np.einsum("ij,bjn->bin", W, P) + imm)
         h = h_new
         sens[t] = np.sqrt(np.sum(P * P))
         if per_step or t == T - 1:

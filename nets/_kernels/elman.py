@@ -8,25 +8,11 @@ scalar ``math.exp`` is not the bottleneck here.
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
 from sim.jit import kernel
-
-
-@kernel
-def _f(z, code):
-    if code == 1:
-        return math.tanh(z)
-    if code == 2:
-        return max(z, 0.0)
-    if code == 3:
-        if z >= 0:
-            return 1.0 / (1.0 + math.exp(-z))
-        e = math.exp(z)
-        return e / (1.0 + e)
-    return z
+from .rnn import activate as _f, preactivation
 
 
 @kernel
@@ -71,14 +57,9 @@ def copy_back_train(p, xs, ys, h, lr, act, out, sse):
     for e in range(sse.shape[0]):
         tot = 0.0
         for t in range(xs.shape[0]):
+            preactivation(W, U, b, h, xs[t], a)
             for i in range(H):
-                acc = b[i]
-                for j in range(H):
-                    acc += W[i, j] * h[j]
-                for j in range(I):
-                    acc += U[i, j] * xs[t, j]
-                a[i] = acc
-                hn[i] = _f(acc, act)
+                hn[i] = _f(a[i], act)
             for k in range(K):
                 acc = c[k]
                 for j in range(H):

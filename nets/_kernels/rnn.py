@@ -12,6 +12,33 @@ from sim.jit import kernel
 
 
 @kernel
+def activate(z, code):
+    """f(z) for activation code 0 identity, 1 tanh, 2 relu, 3 sigmoid (overflow-free)."""
+    if code == 1:
+        return math.tanh(z)
+    if code == 2:
+        return max(z, 0.0)
+    if code == 3:
+        if z >= 0:
+            return 1.0 / (1.0 + math.exp(-z))
+        e = math.exp(z)
+        return e / (1.0 + e)
+    return z
+
+
+@kernel
+def preactivation(W, U, b, h, x, a):
+    """a[i] = b[i] + sum_j W[i, j] h[j] + sum_j U[i, j] x[j], accumulated in that order."""
+    for i in range(h.shape[0]):
+        acc = b[i]
+        for j in range(h.shape[0]):
+            acc += W[i, j] * h[j]
+        for j in range(x.shape[0]):
+            acc += U[i, j] * x[j]
+        a[i] = acc
+
+
+@kernel
 def forward(p, h, xs, act, out):
     """Run ``len(xs)`` ticks in place on ``h`` and write each new h to ``out``.
 
@@ -25,23 +52,10 @@ def forward(p, h, xs, act, out):
     """
     W, U, b = p
     H = h.shape[0]
-    I = xs.shape[1]
     z = np.empty(H)
     for t in range(xs.shape[0]):
+        preactivation(W, U, b, h, xs[t], z)
         for i in range(H):
-            acc = b[i]
-            for j in range(H):
-                acc += W[i, j] * h[j]
-            for j in range(I):
-                acc += U[i, j] * xs[t, j]
-            z[i] = acc
-        for i in range(H):
-            zi = z[i]
-            if act == 1:
-                zi = math.tanh(zi)
-            elif act == 2:
-                zi = max(zi, 0.0)
-            elif act == 3:
-                zi = 1.0 / (1.0 + math.exp(-zi)) if zi >= 0 else math.exp(zi) / (1.0 + math.exp(zi))
+            zi = activate(z[i], act)
             h[i] = zi
             out[t, i] = zi
