@@ -63,6 +63,34 @@ the pattern's sign, xi_i f_i > 0 (see :mod:`sim.protocols.stability`).
   still fixed points. scale = 1. Deterministic: no random numbers are drawn.
   :func:`perceptron_train` also reports whether it converged and after how many epochs.
 
+* ``clipped_hebb`` (bounded synapses, "a memory which forgets": G. Parisi 1986, J. Phys.
+  A 19:L617 [abstract; rule in its usual form]): each new pattern is added Hebb-wise and
+  every coupling is then clipped to a maximum strength,
+
+      J_ij <- clip(J_ij + xi_i xi_j / sqrt(N), -A, A),      J_ii = 0,
+
+  starting from J = 0. The couplings are kept as W = sqrt(N) J (integer increments,
+  clipped at K = A sqrt(N)) with scale = 1/N, so the field scale * W s equals
+  (1/sqrt(N)) J s; while no coupling has reached the bound (K >= P) W is *exactly* the
+  Hebb matrix, field for field, tie for tie. The bound turns the catastrophic blackout
+  of Hebb past alpha_c ~ 0.138 into a palimpsest: old patterns are overwritten and only
+  the most recent ones are retrieved, at any number stored. The retrievable number of
+  recent patterns is ~0.04 N at the best bound, A ~ 0.4 in these units [recalled,
+  unverified; Parisi 1986 and the analysis of J. L. van Hemmen, G. Keller & R. Kuehn 1988
+  Europhys. Lett. 5:663]; :mod:`sim.protocols.retention` measures it (scenario
+  ``retention_attractor``). Incremental (:func:`store`).
+
+* ``decay_hebb`` (the "marginalist" / exponential-forgetting palimpsest: J. P. Nadal,
+  G. Toulouse, J. P. Changeux & S. Dehaene 1986, Europhys. Lett. 1:535; M. Mezard,
+  J. P. Nadal & G. Toulouse 1986, J. Physique 47:1457 [abstracts; rule in its usual
+  form]): before each new pattern the old couplings decay by a factor lambda,
+
+      W <- lambda W + xi xi^T,      lambda = exp(-1 / (tau N)),      scale = 1/N,
+
+  so a pattern of age a carries weight lambda^a: memories fade over ~tau N patterns and
+  the net never blacks out. lambda = 1 (tau = inf) is Hebb exactly. The stationary
+  capacity is ~0.05 N at the best tau [recalled, unverified]. Incremental.
+
 :data:`RULES` maps a rule name to a :class:`Rule`: the function, the schema of its
 ``[train]`` keys, and whether its weights are integer-valued (then ``weights = "int16"``
 or ``"int32"`` may store them exactly in less memory).
@@ -76,7 +104,7 @@ import numpy as np
 
 from sim.schema import Key
 
-__all__ = ["Rule", "RULES", "hebb_weights", "storkey_weights", "pseudo_inverse_weights",
+__all__ = ["Rule", "RULES", "hebb_weights", "storkey_weights", "clipped_hebb_weights", "decay_hebb_weights", "pseudo_inverse_weights",
            "perceptron_weights", "perceptron_train", "PerceptronResult", "store"]
 
 _BLOCK = 2048  # tile side when building large integer weight matrices (a 16 MB float32 tile)
@@ -162,10 +190,38 @@ def _storkey_add(W: np.ndarray, xi: np.ndarray) -> np.ndarray:
     return out
 
 
-_INCREMENTAL = {"hebb": _hebb_add, "storkey": _storkey_add}
+def _clip_bound(N: int, bound: float) -> float:
+    if not (np.isfinite(bound) and bound > 0):
+        raise ValueError(f"clipped_hebb: bound A must be a finite number > 0, got {bound!r}")
+    return float(bound) * np.sqrt(N)  # K: the bound A in units of the integer increments (W = sqrt(N) J)
 
 
-def store(W: np.ndarray, xi: np.ndarray, rule: str = "hebb") -> np.ndarray:
+def _clipped_add(W: np.ndarray, xi: np.ndarray, *, bound: float = 0.4) -> np.ndarray:
+    K = _clip_bound(xi.size, bound)
+    x = xi.astype(np.float64)
+    out = np.clip(W + np.outer(x, x), -K, K)       # integer-valued below the bound: exact
+    np.fill_diagonal(out, 0.0)
+    return out
+
+
+def _decay_lambda(N: int, tau: float) -> float:
+    if not (tau > 0):
+        raise ValueError(f"decay_hebb: tau must be > 0 (inf for Hebb), got {tau!r}")
+    return float(np.exp(-1.0 / (tau * N)))
+
+
+def _decay_add(W: np.ndarray, xi: np.ndarray, *, tau: float = 0.2) -> np.ndarray:
+    lam = _decay_lambda(xi.size, tau)
+    x = xi.astype(np.float64)
+    out = (W * lam if lam != 1.0 else W) + np.outer(x, x)
+    np.fill_diagonal(out, 0.0)
+    return out
+
+
+_INCREMENTAL = {"hebb": _hebb_add, "storkey": _storkey_add, "clipped_hebb": _clipped_add, "decay_hebb": _decay_add}
+
+
+def store(W: np.ndarray, xi: np.ndarray, rule: str = "hebb", **keys) -> np.ndarray:
     """Couplings after storing one more pattern ``xi`` into ``W`` by an incremental rule.
 
     Parameters
@@ -174,7 +230,9 @@ def store(W: np.ndarray, xi: np.ndarray, rule: str = "hebb") -> np.ndarray:
         The rule's couplings so far (as returned by the rule, before its ``scale``);
         ``np.zeros((N, N))`` for an empty memory. Not modified.
     xi : ndarray (N,) of +-1
-    rule : {"hebb", "storkey"}
+    rule : {"hebb", "storkey", "clipped_hebb", "decay_hebb"}
+    keys
+        The rule's options (``bound`` for clipped_hebb, ``tau`` for decay_hebb).
 
     Returns
     -------
@@ -189,9 +247,61 @@ def store(W: np.ndarray, xi: np.ndarray, rule: str = "hebb") -> np.ndarray:
     xi = _spins(np.atleast_2d(xi))[0]
     if W.ndim != 2 or W.shape != (xi.size, xi.size):
         raise ValueError(f"W must have shape ({xi.size}, {xi.size}), got {W.shape}")
-    if rule == "storkey":
+    if rule in ("storkey", "clipped_hebb", "decay_hebb"):
         W = W.astype(np.float64, copy=False)
-    return _INCREMENTAL[rule](W, xi)
+    return _INCREMENTAL[rule](W, xi, **keys)
+
+
+def clipped_hebb_weights(X: np.ndarray, *, bound: float = 0.4) -> tuple[np.ndarray, float]:
+    """Parisi's (1986) bounded Hebb couplings of +-1 patterns X (P, N), stored in order.
+
+    Parameters
+    ----------
+    X : ndarray (P, N) of +-1
+        Row 0 is stored first (the oldest memory).
+    bound : float > 0
+        A: the maximum |J_ij| with J = W / sqrt(N) (increments of 1/sqrt(N) per pattern).
+
+    Returns
+    -------
+    W : ndarray (N, N) float64
+        sqrt(N) J: symmetric, zero diagonal, |W_ij| <= A sqrt(N); integer-valued (= Hebb)
+        while no coupling has reached the bound.
+    scale : float
+        1/N.
+    """
+    X = _spins(X)
+    N = X.shape[1]
+    _clip_bound(N, bound)
+    W = np.zeros((N, N))
+    for xi in X:
+        W = _clipped_add(W, xi, bound=bound)
+    return W, 1.0 / N
+
+
+def decay_hebb_weights(X: np.ndarray, *, tau: float = 0.2) -> tuple[np.ndarray, float]:
+    """Exponentially forgetting Hebb couplings W = sum_mu lambda^(P-1-mu) xi^mu xi^mu^T, lambda = exp(-1/(tau N)).
+
+    Parameters
+    ----------
+    X : ndarray (P, N) of +-1
+        Row 0 is stored first (the oldest memory, weight lambda^(P-1)).
+    tau : float > 0
+        Forgetting time in units of N patterns (``inf``: Hebb).
+
+    Returns
+    -------
+    W : ndarray (N, N) float64, symmetric, zero diagonal
+    scale : float
+        1/N.
+    """
+    X = _spins(X)
+    N = X.shape[1]
+    _decay_lambda(N, tau)
+    W = np.zeros((N, N))
+    for xi in X:
+        W = _decay_add(W, xi, tau=tau)
+    return W, 1.0 / N
 
 
 def storkey_weights(X: np.ndarray) -> tuple[np.ndarray, float]:
@@ -311,6 +421,12 @@ RULES: dict[str, Rule] = {
     "storkey": Rule(storkey_weights, doc="Storkey 1997: local, incremental, capacity ~ n / sqrt(2 ln n)"),
     "pseudo_inverse": Rule(pseudo_inverse_weights,
                            doc="projection rule (Personnaz-Guyon-Dreyfus 1985; Kanter-Sompolinsky 1987)"),
+    "clipped_hebb": Rule(clipped_hebb_weights, keys={
+        "bound": Key("float", default=0.4, min=1e-9, doc="maximum |J_ij|, J = W / sqrt(N) (Parisi 1986)"),
+    }, doc="bounded Hebb palimpsest (Parisi 1986): recent patterns kept, old ones forgotten"),
+    "decay_hebb": Rule(decay_hebb_weights, keys={
+        "tau": Key("float", default=0.2, min=1e-9, doc="forgetting time in units of N patterns: lambda = exp(-1/(tau N))"),
+    }, doc="exponentially forgetting Hebb palimpsest (Nadal-Toulouse-Changeux-Dehaene; Mezard-Nadal-Toulouse 1986)"),
     "perceptron": Rule(perceptron_weights, keys={
         "margin": Key("float", default=0.0, min=0.0, doc="required stability kappa = xi_i h_i / ||w_i||"),
         "lr": Key("float", default=1.0, min=1e-12, doc="step lr / N per update (> 0)"),
