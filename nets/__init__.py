@@ -9,6 +9,7 @@ from .rnn import RNN, RNNParams, RNNState, RNNTrainParams, counter
 from .rbm import RBM, RBMParams, RBMState
 from .perceptron import McCullochPitts, MPParams, MPState, train_perceptron
 from .elman import Elman, copy_back_train
+from .jordan import Jordan, JordanParams, JordanState
 
 __all__ = [
     "ACTIVATIONS", "activation", "dense", "relu", "sigmoid", "softmax",
@@ -19,4 +20,5 @@ __all__ = [
     "RBM", "RBMParams", "RBMState",
     "McCullochPitts", "MPParams", "MPState", "train_perceptron",
     "Elman", "copy_back_train",
+    "Jordan", "JordanParams", "JordanState",
 ]

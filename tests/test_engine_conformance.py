@@ -95,6 +95,15 @@ def _elman_cases() -> list[Case]:
     return [Case("elman-1-2-1", net, ("clocked",), inputs=xs, ticks=30)]
 
 
+def _jordan_cases() -> list[Case]:
+    rng = np.random.default_rng(1986)
+    xs = rng.normal(size=(30, 2))
+    cfg = {"n_inputs": 2, "n_hidden": 4, "n_outputs": 3, "activation": "sigmoid", "output": "sigmoid",
+           "init": "uniform", "init_range": 1.0, "mu": 0.5, "state_init": 0.0, "teacher_forcing": True}
+    return [Case(f"jordan-{out}", nets.Jordan.from_config({**cfg, "output": out}, rng=rng), ("clocked",),
+                 inputs=xs, ticks=30) for out in ("sigmoid", "softmax")]
+
+
 def _mcculloch_pitts_cases() -> list[Case]:
     # sparse excitation, rare inhibition, thresholds 1-2: from a random start sync runs pass 5 states
     # into a 3-cycle, driven runs visit 18 distinct states (denser inhibition silences the net at once)
@@ -163,6 +172,7 @@ FACTORIES = {
     "rbm": _rbm_cases,
     "mcculloch_pitts": _mcculloch_pitts_cases,
     "elman": _elman_cases,
+    "jordan": _jordan_cases,
 }
 
 
