@@ -133,3 +133,8 @@ TASKS: dict[str, dict[str, Key]] = {
         "v": Key("int", default=4, min=1, doc="units per visible group (v patterns of length 2v)"),
     },
 }
+
+# the sequence-learning tasks (sim/sequence_tasks.py) validate their [data] keys the same way
+from .sequence_tasks import SEQUENCE_TASK_KEYS  # noqa: E402
+
+TASKS.update(SEQUENCE_TASK_KEYS)
