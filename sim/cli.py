@@ -2,6 +2,7 @@
 
     rnnlab run FILE [--set k=v ...] [--smoke] [--seed N] [--workers N] [--out DIR] [--no-figures]
     rnnlab list [DIR]
+    rnnlab reproduce [--smoke] [--out DIR] [--only ID ...] [--workers N] [--fresh]
 
 ``run`` validates the scenario, runs every trial of every sweep point (a progress bar on
 a terminal), writes the run directory (``runs/<scenario>/<run-id>/`` by default) and
@@ -44,6 +45,15 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--no-figures", action="store_true", help="skip drawing figures")
     ls = sub.add_parser("list", help="list the scenario files in a directory")
     ls.add_argument("dir", nargs="?", default=None, help="directory (default: ./scenarios or the lab's own)")
+    rp = sub.add_parser("reproduce", help="run every scenario, regenerate figures/ and write REPORT.md (resumable)")
+    rp.add_argument("--smoke", action="store_true", help="the scenarios' [smoke] settings; figures go to OUT/figures")
+    rp.add_argument("--out", default=None, help="runs and resume state (default: runs/reproduce[-smoke])")
+    rp.add_argument("--only", nargs="+", metavar="ID", help="only these scenarios (file stem or [meta] id)")
+    rp.add_argument("--workers", type=_pos_int, default=1, help="processes for trials (results do not change)")
+    rp.add_argument("--fresh", action="store_true", help="ignore stored results and run everything again")
+    rp.add_argument("--scenarios", default=None, metavar="DIR", help="scenario directory (default: as for list)")
+    rp.add_argument("--figures", default=None, metavar="DIR",
+                    help="where figures and REPORT.md go (default: figures/ when full, OUT/figures with --smoke)")
     return p
 
 
@@ -143,6 +153,9 @@ def _cmd_list(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
+        if args.command == "reproduce":
+            from .reproduce import cmd_reproduce
+            return cmd_reproduce(args)
         return {"run": _cmd_run, "list": _cmd_list}[args.command](args)
     except UserError as exc:
         print(f"rnnlab: error: {exc}", file=sys.stderr)
