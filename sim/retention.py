@@ -19,6 +19,9 @@ interval of ``y``; ``raw`` keeps the unnormalised metric named by ``raw_label``:
                  "raw": [...], "raw_label": "overlap m", "n": 20,
                  "detail": {"N": 200, "load": 0.2}}]}
 
+A protocol opts in by defining ``retention(self, scenario, points) -> list of curves``
+(built with :func:`retention_curve`); :func:`sim.store.save_run` then writes the file
+into every run directory of that protocol (``rnnlab run``, ``reproduce``, ``compare``).
 Undefined values (NaN) are stored as JSON ``null`` and read back as NaN. The file is
 written through :func:`sim.store.write_json` (temporary name + atomic rename) and is
 validated both when written and when read, so ``rnnlab compare`` never draws a

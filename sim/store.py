@@ -3,8 +3,10 @@
 A run directory holds ``manifest.json`` (the resolved scenario, seed, overrides, package
 versions, git revision), ``metrics.json`` (metrics, intervals, expectations),
 ``trace.npz`` (arrays only: per-trial results and the demo trajectory; no pickles) and
-``figures/*.png``. Every file is written to a temporary name in the same directory and
-renamed, so a crash never leaves a half-written result.
+``figures/*.png``, plus ``retention.json`` when the protocol defines
+``retention(scenario, points)`` (curves in the :mod:`sim.retention` format). Every file
+is written to a temporary name in the same directory and renamed, so a crash never
+leaves a half-written result.
 """
 from __future__ import annotations
 
@@ -121,6 +123,18 @@ def git_revision(where: str | Path | None = None) -> str | None:
         return None
 
 
+def _write_retention(run_dir: Path, scenario, result) -> None:
+    """``retention.json`` (:mod:`sim.retention`) when the protocol has ``retention(scenario, points)``."""
+    from .protocols import PROTOCOLS
+
+    retention = getattr(PROTOCOLS[scenario.meta["protocol"]], "retention", None)
+    curves = retention(scenario, result.points) if retention is not None else None
+    if curves:
+        from .retention import write_retention
+
+        write_retention(run_dir, curves, scenario=scenario.meta["id"] or scenario.name)
+
+
 def save_run(run_dir: Path, scenario, result, *, started: str) -> None:
     """Write manifest, metrics, trace and figures of a finished run."""
     from .plots import save_figure
@@ -151,6 +165,16 @@ def save_run(run_dir: Path, scenario, result, *, started: str) -> None:
             if k != "trajectory":
                 arrays[f"demo.{k}"] = np.asarray(v)
     write_npz(run_dir / "trace.npz", arrays)
+    from .protocols import PROTOCOLS
+
+    retention = getattr(PROTOCOLS[scenario.meta["protocol"]], "retention", None)
+    if retention is not None:  # retention protocols (issue 7) also write retention.json
+        from .retention import write_retention
+
+        curves = retention(scenario, result.points)
+        if curves:
+            write_retention(run_dir, curves, scenario=scenario.meta.get("id") or scenario.name)
+    _write_retention(run_dir, scenario, result)
     if result.figures:
         (run_dir / "figures").mkdir(exist_ok=True)
     for stem, fig in result.figures:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -69,3 +70,25 @@ def test_read_rejects_bad_files(tmp_path):
                                                      "curves": []}))
     with pytest.raises(RetentionFormatError, match="curves"):
         read_retention(tmp_path / "empty.json")
+
+
+def test_save_run_writes_retention_json_for_a_protocol_with_curves(tmp_path, monkeypatch):
+    from sim.protocols import PROTOCOLS
+    from sim.scenario import load_scenario
+    from sim.store import save_run
+    from sim.sweep import run_scenario
+
+    sc = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "mcculloch_pitts_1943_gates.toml",
+                       smoke=True)
+    result = run_scenario(sc, figures=False, progress=False)
+    save_run(tmp_path / "plain", sc, result, started="now")
+    assert not (tmp_path / "plain" / RETENTION_FILE).exists()  # no retention() -> no file
+
+    def retention(self, scenario, points):
+        return [_curve("mp-latch", x=range(len(points)), y=np.linspace(1, 0, len(points)), half=0.0)]
+
+    monkeypatch.setattr(type(PROTOCOLS["gates"]), "retention", retention, raising=False)
+    save_run(tmp_path / "with", sc, result, started="now")
+    doc = read_retention(tmp_path / "with")
+    assert doc["scenario"] == "P2" and doc["curves"][0]["arch"] == "mp-latch"
+    assert len(doc["curves"][0]["x"]) == len(result.points)
