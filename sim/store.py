@@ -165,15 +165,6 @@ def save_run(run_dir: Path, scenario, result, *, started: str) -> None:
             if k != "trajectory":
                 arrays[f"demo.{k}"] = np.asarray(v)
     write_npz(run_dir / "trace.npz", arrays)
-    from .protocols import PROTOCOLS
-
-    retention = getattr(PROTOCOLS[scenario.meta["protocol"]], "retention", None)
-    if retention is not None:  # retention protocols (issue 7) also write retention.json
-        from .retention import write_retention
-
-        curves = retention(scenario, result.points)
-        if curves:
-            write_retention(run_dir, curves, scenario=scenario.meta.get("id") or scenario.name)
     _write_retention(run_dir, scenario, result)
     if result.figures:
         (run_dir / "figures").mkdir(exist_ok=True)
