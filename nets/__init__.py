@@ -9,6 +9,7 @@ from .rnn import RNN, RNNParams, RNNState, RNNTrainParams, counter
 from .rbm import RBM, RBMParams, RBMState
 from .perceptron import McCullochPitts, MPParams, MPState, train_perceptron
 from .elman import Elman, copy_back_train
+from .lstm import LSTM, LSTMState
 from .jordan import Jordan, JordanParams, JordanState
 
 __all__ = [
@@ -20,5 +21,6 @@ __all__ = [
     "RBM", "RBMParams", "RBMState",
     "McCullochPitts", "MPParams", "MPState", "train_perceptron",
     "Elman", "copy_back_train",
+    "LSTM", "LSTMState",
     "Jordan", "JordanParams", "JordanState",
 ]

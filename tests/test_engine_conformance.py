@@ -163,6 +163,17 @@ def _boltzmann_cases() -> list[Case]:
             Case("clamped-encoder", clamped, ("random", "sequential", "chromatic"), temperatures=(0.0, 1.0))]
 
 
+def _lstm_cases() -> list[Case]:
+    rng = np.random.default_rng(1997)
+    xs = rng.normal(size=(30, 2))
+    out = []
+    for kw in ({}, {"variant": "CIFG", "n_layers": 2}, {"forget_gate": False, "peepholes": False,
+                                                       "cell_input": "logistic2", "cell_output": "logistic1"}):
+        net = nets.LSTM.from_config({"n_inputs": 2, "n_hidden": 3, "n_outputs": 1, "init_range": 0.5, **kw}, rng=rng)
+        out.append(Case("lstm-" + "-".join(f"{k}={v}" for k, v in kw.items()), net, ("clocked",), inputs=xs, ticks=30))
+    return out
+
+
 #: one factory per registered kind; a new net must add its own
 FACTORIES = {
     "boltzmann": _boltzmann_cases,
@@ -172,6 +183,7 @@ FACTORIES = {
     "rbm": _rbm_cases,
     "mcculloch_pitts": _mcculloch_pitts_cases,
     "elman": _elman_cases,
+    "lstm": _lstm_cases,
     "jordan": _jordan_cases,
 }
 

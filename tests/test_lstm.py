@@ -1,0 +1,396 @@
+"""The LSTM cell (nets/lstm.py) and its fused kernel against independent oracles.
+
+* worked example Wf (SCENARIOS.md): the course notes' one-unit LSTM, printed and exact values;
+* an independent per-sequence scalar-loop reference of the documented equations of every
+  variant (NIG: i = 1, NFG: f = 1, NOG: o = 1, NIAF, NOAF, NP, CIFG: f = 1 - i, FGR) and
+  of the 1997 squashes; a NIG/NFG/NOG net ignores the weights of its missing gate;
+* central finite differences (float64, rel. err < 1e-6) for every variant, the 1997 cell,
+  stacked and bidirectional nets, every loss/output pair, many-to-one;
+* truncated BPTT(k): k >= T is full BPTT; for one layer the truncated gradient is the exact
+  gradient of the surrogate whose term s restarts k steps back from the frozen state;
+* the carousel, exactly: with W = 0, f = 1 and no peepholes dL/dc_t is constant in t;
+  with a forget gate it shrinks by exactly f_t per step;
+* PyTorch state_dict layout: exact round trip, bias sums, extra keys, clear errors;
+  forward and gradients equal torch.nn.LSTM on the same weights (if torch is installed);
+* the numba kernel against the numpy twin (float64 1e-12, float32 loose).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import nets
+import sim
+from nets.activations import sigmoid, softmax
+from nets.lstm import LSTM, LSTMState, VARIANTS, layer_forward
+from sim.train import gradcheck, output_loss
+
+I, H, K, T, B = 2, 3, 2, 5, 2
+
+
+def _net(seed=0, **kw):
+    cfg = {"n_inputs": kw.pop("n_inputs", I), "n_hidden": kw.pop("n_hidden", H), "n_outputs": kw.pop("n_outputs", K),
+           "init": "uniform", "init_range": 0.8, "forget_bias": 0.3, **kw}
+    return LSTM.from_config(cfg, rng=np.random.default_rng(seed))
+
+
+def _targets(rng, loss, shape):
+    if loss == "cross_entropy":
+        return np.eye(shape[-1])[rng.integers(0, shape[-1], shape[:-1])]
+    if loss == "bce":
+        return rng.random(shape)
+    return rng.normal(size=shape)
+
+
+def _check_grads(net, xs, ys, loss="mse", state0=None, truncate=None, tol=1e-6):
+    p = net.train_params()
+    value, grads, trace = net.bptt(p, xs, ys, state0, loss=loss, truncate=truncate)
+    errs = gradcheck(lambda q: net.bptt(q, xs, ys, state0, loss=loss, truncate=truncate)[0], p, grads)
+    assert max(errs) < tol, dict(zip(p._fields, errs))
+    return value, grads, trace
+
+
+# --- worked example Wf -------------------------------------------------------------------
+def _wf_net():
+    U = [[0.95, 0.8], [0.7, 0.45], [0.45, 0.25], [0.6, 0.4]]  # input weights, rows i, f, g(=a), o
+    W = [[0.8], [0.1], [0.15], [0.25]]  # recurrent weights
+    b = [0.65, 0.15, 0.2, 0.1]
+    return LSTM({"W": W, "U": U, "b": b}, peepholes=False)
+
+
+def test_worked_example_wf():
+    net = _wf_net()
+    xs = np.array([[1.0, 2.0], [0.5, 3.0]])
+    _, _, tr = net.bptt(net.train_params(), xs, np.zeros((2, 1)), loss="mse")
+    g = tr["gates"]
+    got = np.stack([g["g"][:, 0], g["i"][:, 0], g["f"][:, 0], g["o"][:, 0], tr["c"][:, 0], tr["h"][:, 0]], axis=1)
+    printed = np.array([[0.81775, 0.96083, 0.85195, 0.81757, 0.78572, 0.53631],
+                        [0.8498, 0.98118, 0.8703, 0.84993, 1.5176, 0.77197]])
+    computed = np.array([[0.817754, 0.960834, 0.851953, 0.817574, 0.785726, 0.536313],
+                         [0.849804, 0.981184, 0.870302, 0.849933, 1.517633, 0.771981]])
+    np.testing.assert_allclose(got, printed, atol=1e-4)
+    np.testing.assert_allclose(got, computed, atol=1e-6)
+    h, y = net.forward(net.train_params(), xs)  # no V: y = h
+    np.testing.assert_allclose(y[:, 0], computed[:, 5], atol=1e-6)
+
+
+# --- an independent reference of the documented equations --------------------------------
+def _squash(name, a):
+    return {"tanh": np.tanh(a), "logistic": 1 / (1 + np.exp(-a)), "logistic2": 4 / (1 + np.exp(-a)) - 2,
+            "logistic1": 2 / (1 + np.exp(-a)) - 1, "identity": a}[name]
+
+
+def _reference(net, xs):
+    """One sequence xs (T, I), one layer, one direction: per-unit scalar loops."""
+    cell, p = net.cell, net.params._asdict()
+    n = net.n_hidden
+    h, c, q = np.zeros(n), np.zeros(n), np.zeros(3 * n)
+    out = []
+    sig = lambda a: 1 / (1 + np.exp(-a))  # noqa: E731
+    for x in xs:
+        pre = [[sum(p["U"][k * n + j, m] * x[m] for m in range(len(x))) + sum(p["W"][k * n + j, m] * h[m]
+                for m in range(n)) + p["b"][k * n + j] for j in range(n)] for k in range(4)]
+        if cell.gate_recurrence:
+            for k, row in ((0, 0), (1, 1), (3, 2)):
+                for j in range(n):
+                    pre[k][j] += sum(p["G"][row * n + j, m] * q[m] for m in range(3 * n))
+        i, f, g, o, c_new = (np.zeros(n) for _ in range(5))
+        for j in range(n):
+            pi = pre[0][j] + (p["P"][0, j] * c[j] if cell.peepholes else 0.0)
+            pf = pre[1][j] + (p["P"][1, j] * c[j] if cell.peepholes else 0.0)
+            i[j] = sig(pi) if net.variant != "NIG" else 1.0
+            f[j] = 1.0 - i[j] if net.variant == "CIFG" else (sig(pf) if cell.forget_gate else 1.0)
+            g[j] = _squash(cell.cell_input, pre[2][j])
+            c_new[j] = f[j] * c[j] + i[j] * g[j]
+            po = pre[3][j] + (p["P"][2, j] * c_new[j] if cell.peepholes else 0.0)
+            o[j] = sig(po) if net.variant != "NOG" else 1.0
+        h = o * _squash(cell.cell_output, c_new)
+        c = c_new
+        q = np.concatenate([i, f, o])
+        out.append((i, f, g, o, c.copy(), h.copy()))
+    return out
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_every_variant_follows_its_documented_equations(variant):
+    net = _net(1, variant=variant)
+    xs = np.random.default_rng(2).normal(size=(6, I))
+    _, _, tr = net.bptt(net.train_params(), xs, np.zeros((6, K)), loss="mse")
+    for t, (i, f, g, o, c, h) in enumerate(_reference(net, xs)):
+        for name, want in (("i", i), ("f", f), ("g", g), ("o", o)):
+            np.testing.assert_allclose(tr["gates"][name][t], want, rtol=0, atol=1e-13, err_msg=f"{name} t={t}")
+        np.testing.assert_allclose(tr["c"][t], c, rtol=0, atol=1e-13)
+        np.testing.assert_allclose(tr["h"][t], h, rtol=0, atol=1e-13)
+
+
+def test_1997_cell_squashes_and_no_forget_gate():
+    net = _net(3, forget_gate=False, peepholes=False, cell_input="logistic2", cell_output="logistic1")
+    xs = np.random.default_rng(4).normal(size=(6, I))
+    _, _, tr = net.bptt(net.train_params(), xs, np.zeros((6, K)), loss="mse")
+    assert np.all(tr["gates"]["f"] == 1.0)
+    assert np.all(np.abs(tr["gates"]["g"]) <= 2.0) and np.all(np.abs(tr["h"]) <= 1.0)
+    for t, (i, f, g, o, c, h) in enumerate(_reference(net, xs)):
+        np.testing.assert_allclose(tr["c"][t], c, atol=1e-13)
+        np.testing.assert_allclose(tr["h"][t], h, atol=1e-13)
+
+
+@pytest.mark.parametrize("variant,rows", [("NIG", slice(0, H)), ("NFG", slice(H, 2 * H)),
+                                          ("NOG", slice(3 * H, 4 * H)), ("CIFG", slice(H, 2 * H))])
+def test_a_missing_gate_ignores_its_weights(variant, rows):
+    net = _net(5, variant=variant)
+    xs = np.random.default_rng(6).normal(size=(T, B, I))
+    p = net.train_params()
+    q = p._replace(W=p.W.copy(), U=p.U.copy(), b=p.b.copy())
+    q.W[rows] += 3.0
+    q.U[rows] -= 2.0
+    q.b[rows] += 1.0
+    np.testing.assert_array_equal(net.forward(p, xs)[1], net.forward(q, xs)[1])
+    _, g, _ = net.bptt(p, xs, np.ones((T, B, K)), loss="mse")
+    assert not np.any(g.W[rows]) and not np.any(g.U[rows]) and not np.any(g.b[rows])
+
+
+def test_variant_switch_conflicts_are_errors():
+    with pytest.raises(ValueError, match="NFG"):
+        _net(variant="NFG", forget_gate=True)
+    with pytest.raises(ValueError, match="NP"):
+        _net(variant="NP", peepholes=True)
+    with pytest.raises(ValueError, match="CIFG"):
+        _net(variant="CIFG", forget_gate=False)
+    with pytest.raises(ValueError, match="variant"):
+        _net(variant="GRU")
+    assert _net(variant="NFG").cell == _net(forget_gate=False).cell
+
+
+# --- gradients ---------------------------------------------------------------------------
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_finite_differences_every_variant(variant):
+    rng = np.random.default_rng(7)
+    net = _net(8, variant=variant)
+    xs = rng.normal(size=(T, B, I))
+    s0 = LSTMState(rng.normal(scale=0.5, size=(B, H)), rng.normal(scale=0.5, size=(B, H)))
+    _check_grads(net, xs, rng.normal(size=(T, B, K)), state0=s0)
+
+
+@pytest.mark.parametrize("kw", [
+    {"forget_gate": False, "peepholes": False, "cell_input": "logistic2", "cell_output": "logistic1"},
+    {"cell_input": "logistic", "variant": "CIFG"},
+    {"n_layers": 2},
+    {"bidirectional": True, "variant": "NP"},
+    {"n_layers": 2, "bidirectional": True},
+    {"n_layers": 2, "bidirectional": True, "variant": "FGR"},
+], ids=lambda kw: "-".join(f"{k}={v}" for k, v in kw.items()))
+def test_finite_differences_cells_layers_directions(kw):
+    rng = np.random.default_rng(9)
+    net = _net(10, **kw)
+    _check_grads(net, rng.normal(size=(T, B, I)), rng.normal(size=(T, B, K)))
+
+
+@pytest.mark.parametrize("loss,out,many_to_one", [("cross_entropy", "softmax", False), ("bce", "sigmoid", True),
+                                                  ("mse", "softmax", True), ("cross_entropy", "softmax", True)])
+def test_finite_differences_losses(loss, out, many_to_one):
+    rng = np.random.default_rng(11)
+    net = _net(12, output=out, bidirectional=many_to_one)
+    ys = _targets(rng, loss, (B, K) if many_to_one else (T, B, K))
+    _check_grads(net, rng.normal(size=(T, B, I)), ys, loss=loss)
+
+
+def test_unbatched_sequence_equals_batch_of_one():
+    rng = np.random.default_rng(13)
+    net = _net(14, n_layers=2)
+    xs, ys = rng.normal(size=(T, I)), rng.normal(size=(T, K))
+    a = net.bptt(net.train_params(), xs, ys, loss="mse")
+    b = net.bptt(net.train_params(), xs[:, None], ys[:, None], loss="mse")
+    assert a[0] == b[0]
+    for g1, g2 in zip(a[1], b[1]):
+        np.testing.assert_array_equal(g1, g2)
+    assert a[2]["h"].shape == (T, H) and a[2]["state"].h.shape == (2, H)
+
+
+# --- truncation --------------------------------------------------------------------------
+def test_truncate_at_least_T_is_full_bptt():
+    rng = np.random.default_rng(15)
+    net = _net(16, n_layers=2, variant="FGR")
+    xs, ys = rng.normal(size=(T, B, I)), rng.normal(size=(T, B, K))
+    _, full, _ = net.bptt(net.train_params(), xs, ys, loss="mse")
+    for k in (T, T + 3):
+        _, g, _ = net.bptt(net.train_params(), xs, ys, loss="mse", truncate=k)
+        for a, b in zip(g, full):
+            np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
+    _, g2, _ = net.bptt(net.train_params(), xs, ys, loss="mse", truncate=2)
+    assert not np.allclose(g2.W_l0, full.W_l0)
+
+
+@pytest.mark.parametrize("variant,k", [("vanilla", 1), ("vanilla", 2), ("CIFG", 3), ("FGR", 2)])
+def test_truncated_gradient_is_the_surrogate_gradient(variant, k):
+    """Term s of the surrogate runs k steps from the frozen (h, c, q)_{s-k} of the real run."""
+    rng = np.random.default_rng(17)
+    net = _net(18, variant=variant)
+    xs, ys = rng.normal(size=(T, B, I)), rng.normal(size=(T, B, K))
+    p0 = net.train_params()
+    base = layer_forward(net.cell, net._blocks(p0)[0][0], xs, np.zeros((B, H)), np.zeros((B, H)))
+
+    def surrogate(p):
+        blk = net._blocks(p)[0][0]
+        tot = 0.0
+        for s in range(T):
+            lo = max(0, s - k + 1)
+            q0 = base["q"][lo] if net.cell.gate_recurrence else None
+            run = layer_forward(net.cell, blk, xs[lo:s + 1], base["h"][lo], base["c"][lo], q0)
+            tot += output_loss("mse", "identity", run["h"][-1] @ p.V.T + p.c, ys[s], reduction="sum")[0]
+        return tot
+
+    value, grads, _ = net.bptt(p0, xs, ys, loss="mse", truncate=k, reduction="sum")
+    assert abs(value - surrogate(p0)) < 1e-12
+    errs = gradcheck(surrogate, p0, grads)
+    assert max(errs) < 1e-6, dict(zip(p0._fields, errs))
+
+
+# --- the carousel ------------------------------------------------------------------------
+def test_carousel_dc_norm_is_constant_without_forget_gate():
+    rng = np.random.default_rng(19)
+    net = _net(20, forget_gate=False, peepholes=False)
+    p = net.train_params()
+    p = p._replace(W=np.zeros_like(p.W))  # no recurrent path: c is the only memory
+    xs = rng.normal(size=(30, B, I))
+    _, _, tr = net.bptt(p, xs, rng.normal(size=(B, K)), loss="mse")
+    np.testing.assert_allclose(tr["dc_norm"], tr["dc_norm"][-1], rtol=1e-12)
+    assert tr["dc_norm"][-1] > 0
+    # with a forget gate the cell gradient shrinks by exactly f_t per step
+    net_f = _net(20, peepholes=False)
+    pf = net_f.train_params()._replace(W=np.zeros_like(p.W))
+    _, _, trf = net_f.bptt(pf, xs, rng.normal(size=(B, K)), loss="mse")
+    f = trf["gates"]["f"]  # (T, B, H)
+    dc_last = np.sqrt(np.sum((trf["dc_norm"][-1]) ** 2))
+    assert trf["dc_norm"][0] < 0.01 * dc_last  # vanished after 30 steps of f < 1
+    assert np.all(f < 1.0)
+
+
+def test_carousel_dc_is_product_of_forget_gates():
+    """dL/dc_{t-1} = f_t dL/dc_t exactly when W = 0, no peepholes, loss at the end only."""
+    rng = np.random.default_rng(21)
+    net = _net(22, peepholes=False, n_hidden=1, n_outputs=1)
+    p = net.train_params()._replace(W=np.zeros((4, 1)))
+    xs = rng.normal(size=(12, 1, I))
+    _, _, tr = net.bptt(p, xs, np.ones((1, 1)), loss="mse")
+    f = tr["gates"]["f"][:, 0, 0]
+    np.testing.assert_allclose(tr["dc_norm"][:-1], tr["dc_norm"][1:] * f[1:], rtol=1e-12)
+
+
+# --- state_dict ---------------------------------------------------------------------------
+@pytest.mark.parametrize("kw", [{"peepholes": False}, {"peepholes": False, "n_layers": 2, "bidirectional": True}])
+def test_state_dict_round_trip_is_exact(kw):
+    net = _net(23, **kw)
+    sd = net.state_dict()
+    assert "weight_ih_l0" in sd and ("weight_hh_l1_reverse" in sd) == ("n_layers" in kw)
+    assert all(isinstance(v, np.ndarray) for v in sd.values())
+    back = LSTM.from_state_dict(sd)
+    for a, b in zip(net.params, back.params, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert back.switches() == net.switches()
+
+
+def test_state_dict_sums_torch_biases_and_exports_extras():
+    rng = np.random.default_rng(24)
+    net = _net(25, peepholes=False)
+    sd = net.state_dict(output_layer=False)
+    sd["bias_hh_l0"] = rng.normal(size=4 * H)
+    back = LSTM.from_state_dict(sd)
+    np.testing.assert_array_equal(back.params.b, sd["bias_ih_l0"] + sd["bias_hh_l0"])
+    np.testing.assert_array_equal(back.params.V, np.eye(H))
+    peep = _net(26, variant="FGR")
+    with pytest.raises(ValueError, match="extras=True"):
+        peep.state_dict()
+    sd = peep.state_dict(extras=True)
+    assert sd["peephole_l0"].shape == (3, H) and sd["gate_recurrence_l0"].shape == (3 * H, 3 * H)
+    back = LSTM.from_state_dict(sd)
+    assert back.variant == "FGR" and back.cell.peepholes
+    for a, b in zip(peep.params, back.params, strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="unexpected"):
+        LSTM.from_state_dict({**sd, "weight_xx_l0": np.zeros(1)})
+
+
+def test_torch_lstm_agrees_on_forward_and_gradients():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(27)
+    net = _net(28, peepholes=False, n_layers=2, bidirectional=True, output="softmax")
+    sd = net.state_dict()
+    sd["bias_hh_l1"] = rng.normal(size=4 * H)  # torch's second bias: folded into b on import
+    net = LSTM.from_state_dict(sd, output="softmax")
+    xs = rng.normal(size=(T, B, I))
+    ys = np.eye(K)[rng.integers(0, K, (T, B))]
+    m = torch.nn.LSTM(I, H, num_layers=2, bidirectional=True).double()
+    lin = torch.nn.Linear(2 * H, K).double()
+    m.load_state_dict({k: torch.from_numpy(v) for k, v in sd.items() if not k.startswith("out.")})
+    lin.load_state_dict({"weight": torch.from_numpy(sd["out.weight"]), "bias": torch.from_numpy(sd["out.bias"])})
+    out, (hn, cn) = m(torch.from_numpy(xs))
+    z = lin(out)
+    loss = -(torch.from_numpy(ys) * torch.log_softmax(z, -1)).sum(-1).mean()
+    loss.backward()
+    value, g, tr = net.bptt(net.train_params(), xs, ys, loss="cross_entropy")
+    assert abs(value - loss.item()) < 1e-12
+    np.testing.assert_allclose(tr["h"], out.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(tr["state"].h, hn.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(tr["state"].c, cn.detach().numpy(), atol=1e-12)
+    tg = dict(m.named_parameters())
+    for l in range(2):
+        for r in ("", "_reverse"):
+            s = f"_l{l}{r}"
+            np.testing.assert_allclose(getattr(g, "W" + s), tg["weight_hh" + s].grad.numpy(), rtol=1e-10, atol=1e-13)
+            np.testing.assert_allclose(getattr(g, "U" + s), tg["weight_ih" + s].grad.numpy(), rtol=1e-10, atol=1e-13)
+            np.testing.assert_allclose(getattr(g, "b" + s), tg["bias_hh" + s].grad.numpy(), rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(g.V, lin.weight.grad.numpy(), rtol=1e-10, atol=1e-13)
+
+
+# --- configuration, simulation, training ---------------------------------------------------
+def test_from_config_keys_and_inits():
+    for init in ("uniform", "normal", "xavier", "he", "orthogonal", "torch"):
+        net = _net(29, init=init, forget_bias=1.0, input_bias=-1.0, output_bias=-2.0)
+        b = net.params.b
+        assert np.all(b[H:2 * H] == 1.0) and np.all(b[:H] == -1.0) and np.all(b[3 * H:] == -2.0)
+    net = _net(30, init="orthogonal", n_hidden=4, n_inputs=4, peepholes=False)
+    for k in range(4):
+        blk = net.params.W[4 * k:4 * k + 4]
+        np.testing.assert_allclose(blk @ blk.T, np.eye(4), atol=1e-12)
+    a, b = _net(31), _net(31)
+    for x, y in zip(a.params, b.params):
+        np.testing.assert_array_equal(x, y)
+    assert set(LSTM.config_keys) >= {"n_inputs", "n_hidden", "n_outputs", "output", "init", "init_range",
+                                     "variant", "forget_bias", "forget_gate", "peepholes"}
+
+
+def test_bad_input_is_a_clear_error():
+    net = _net(32)
+    with pytest.raises(ValueError, match="xs must"):
+        net.bptt(net.train_params(), np.zeros((T, B, I + 1)), np.zeros((T, B, K)), loss="mse")
+    with pytest.raises(ValueError, match="targets"):
+        net.bptt(net.train_params(), np.zeros((T, B, I)), np.zeros((T, B, K + 1)), loss="mse")
+    with pytest.raises(ValueError, match="truncate"):
+        net.bptt(net.train_params(), np.zeros((T, B, I)), np.zeros((T, B, K)), loss="mse", truncate=0)
+    with pytest.raises(ValueError, match="shape"):
+        LSTM({"W": np.zeros((8, 2)), "U": np.zeros((8, 3)), "b": np.zeros(7)}, peepholes=False)
+    with pytest.raises(ValueError, match="missing"):
+        LSTM({"W": np.zeros((8, 2)), "U": np.zeros((8, 3)), "b": np.zeros(8)})
+
+
+def test_simulate_steps_equal_the_sequence_forward():
+    rng = np.random.default_rng(33)
+    net = _net(34, n_layers=2, variant="CIFG")
+    xs = rng.normal(size=(9, I))
+    traj = sim.simulate(net, ticks=9, inputs=xs, schedule="clocked", rng=1, fast=False)
+    _, _, tr = net.bptt(net.train_params(), xs, np.zeros((9, K)), loss="mse")
+    np.testing.assert_allclose(traj.states["h"][-1], tr["state"].h, atol=1e-13)
+    np.testing.assert_allclose(traj.states["c"][-1], tr["state"].c, atol=1e-13)
+    fast = sim.simulate(net, ticks=9, inputs=xs, schedule="clocked", rng=1, fast=True)
+    np.testing.assert_allclose(fast.states["h"], traj.states["h"], atol=1e-13)
+
+
+def test_fit_lowers_the_loss():
+    rng = np.random.default_rng(35)
+    net = _net(36, n_hidden=4, n_outputs=1)
+    xs = rng.normal(size=(6, 16, I))
+    ys = xs[0, :, :1] * 0.5  # remember the first input
+    res = sim.train.fit(net, net.train_params(), xs, ys, loss="mse", optimizer=sim.train.Adam(0.05), epochs=15,
+                        rng=np.random.default_rng(0), batch_size=8)
+    assert res.loss[-1] < 0.5 * res.loss[0]
+    assert type(res.params) is type(net.train_params())
