@@ -52,7 +52,7 @@ from ._kernels import boltzmann_learning as _k
 __all__ = ["ANNEAL_1985", "TWO_PHASE_KEYS", "TwoPhase", "augment", "split", "encoder_machine",
            "anneal_temperatures", "noisy_clamp", "anneal_collect", "anneal_collect_reference",
            "sampled_statistics", "sign_step", "gradient_step", "hidden_codes", "distinct_codes",
-           "LearningResult", "learn"]
+           "min_code_distance", "LearningResult", "learn"]
 
 #: the 1985 annealing schedule, [[T, units of time], ...]
 ANNEAL_1985 = [[20.0, 2], [15.0, 2], [12.0, 2], [10.0, 4]]
@@ -268,6 +268,18 @@ def distinct_codes(codes: np.ndarray) -> int:
     return len(np.unique(codes, axis=0))
 
 
+def min_code_distance(codes: np.ndarray) -> int:
+    """Smallest Hamming distance between two rows of 0/1 ``codes`` (P, H); 0 if two are equal.
+
+    The 4-3-4 encoder's "well-spaced" codes [paper, Sec. 4.2] have a minimum distance >= 2.
+    """
+    codes = np.asarray(codes, dtype=np.int64)
+    if len(codes) < 2:
+        return codes.shape[1] if codes.ndim == 2 else 0
+    d = np.abs(codes[:, None, :] - codes[None, :, :]).sum(axis=2)   # (P, P)
+    return int(d[np.triu_indices(len(codes), 1)].min())
+
+
 @dataclass
 class LearningResult:
     """Outcome of :func:`learn`.
@@ -279,7 +291,8 @@ class LearningResult:
     cycles : int
         Learning cycles run.
     success_cycle : int or None
-        First cycle after which all codes were distinct (None if never within the cap).
+        First cycle after which all codes were distinct and at least ``min_distance`` apart
+        (None if never within the cap).
     n_codes : ndarray (cycles,) int
         Distinct codes after each cycle.
     """
@@ -291,12 +304,16 @@ class LearningResult:
 
 
 def learn(Wa, mask, patterns, visible, hidden, tp: TwoPhase, *, max_cycles: int, rng: np.random.Generator,
-          stop_on_success: bool = True) -> LearningResult:
+          stop_on_success: bool = True, min_distance: int = 1) -> LearningResult:
     """Two-phase learning until the codes of all patterns are distinct (or ``max_cycles``).
 
     Each cycle: :func:`sampled_statistics`, then :func:`sign_step` (``tp.step == "sign"``)
-    or :func:`gradient_step`, then the codes (:func:`hidden_codes`).
+    or :func:`gradient_step`, then the codes (:func:`hidden_codes`). Success: all codes
+    distinct and, for ``min_distance`` > 1, pairwise Hamming distances >= ``min_distance``
+    (:func:`min_code_distance`; 2 = the "well-spaced" codes of the 4-3-4 encoder).
     """
+    if min_distance < 1:
+        raise ValueError(f"min_distance must be >= 1, got {min_distance}")
     Wa = np.array(Wa, dtype=np.float64, copy=True)
     target = len(np.unique(np.asarray(patterns), axis=0))
     n_codes = np.zeros(max_cycles, dtype=np.int64)
@@ -308,8 +325,10 @@ def learn(Wa, mask, patterns, visible, hidden, tp: TwoPhase, *, max_cycles: int,
             Wa = sign_step(Wa, p, pf, mask, tp.weight_step)
         else:
             Wa = gradient_step(Wa, p, pf, mask, tp.eta)
-        n_codes[c - 1] = distinct_codes(hidden_codes(Wa, patterns, visible, hidden))
-        if success is None and n_codes[c - 1] == target:
+        codes = hidden_codes(Wa, patterns, visible, hidden)
+        n_codes[c - 1] = distinct_codes(codes)
+        if success is None and n_codes[c - 1] == target and (min_distance == 1 or
+                                                              min_code_distance(codes) >= min_distance):
             success = c
             if stop_on_success:
                 break

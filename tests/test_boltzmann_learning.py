@@ -251,6 +251,10 @@ def test_aggregate_counts_failures_as_longest():
     assert m["median_cycles"] == 20 and m["longest_cycles"] == 30
     m, _ = enc.aggregate({}, [{"success_cycle": c, "cycles": 1} for c in (5, -1, -1, -1)])
     assert math.isnan(m["median_cycles"]) and m["successes"] == 1
+    assert math.isnan(m["partial_success_rate"]) and math.isnan(m["median_partial_cycles"])
+    res = [{"success_cycle": c, "partial_cycle": p, "cycles": 1} for c, p in ((-1, 3), (9, 2), (-1, -1), (40, 7))]
+    m, _ = enc.aggregate({"run": {"partial_codes": 3}}, res)
+    assert m["partial_success_rate"] == 0.75 and m["median_partial_cycles"] == 5.0  # (2, 3, 7, inf)
 
 
 def test_scenario_figures(tmp_path):
@@ -295,3 +299,41 @@ def test_gradient_step_raises_the_exact_log_likelihood():
         Wa = bl.gradient_step(Wa, p, pf, mask, tp.eta)
     assert L(Wa) > L0 + 2.0
     assert L(Wa) < math.log(1 / 4)  # below the maximum possible, log(1/4) per vector
+
+
+# --- well-spaced codes (4-3-4) and partial codes (8-3-8) ----------------------------------------
+def test_min_code_distance():
+    assert bl.min_code_distance(np.array([[0, 0, 0], [0, 1, 1], [1, 0, 1], [1, 1, 0]])) == 2
+    assert bl.min_code_distance(np.array([[0, 0, 0], [0, 0, 1], [1, 1, 1]])) == 1
+    assert bl.min_code_distance(np.array([[1, 0], [1, 0]])) == 0
+    rng = np.random.default_rng(2)
+    C = (rng.random((6, 5)) < 0.5).astype(np.int8)
+    brute = min(int(np.sum(C[i] != C[j])) for i in range(6) for j in range(i + 1, 6))
+    assert bl.min_code_distance(C) == brute
+
+
+def test_learned_434_machine_stops_at_well_spaced_codes():
+    net, mask = bl.encoder_machine(4, 3)
+    V = encoder_pairs(4)
+    r = bl.learn(np.zeros(mask.shape), mask, V, net.visible, net.hidden, bl.TwoPhase(), max_cycles=3000,
+                 rng=np.random.default_rng(4), min_distance=2)
+    assert r.success_cycle is not None and r.cycles == r.success_cycle
+    assert bl.min_code_distance(bl.hidden_codes(r.Wa, V, net.visible, net.hidden)) >= 2
+    # distinct codes come first: the criterion is stricter than B1's
+    first_distinct = int(np.flatnonzero(r.n_codes == 4)[0]) + 1
+    assert first_distinct <= r.success_cycle
+    with pytest.raises(ValueError, match="min_distance"):
+        bl.learn(np.zeros(mask.shape), mask, V, net.visible, net.hidden, bl.TwoPhase(), max_cycles=1,
+                 rng=np.random.default_rng(4), min_distance=0)
+
+
+@pytest.mark.parametrize("key,value", [("run.partial_codes", 5), ("run.min_distance", 4)])
+def test_encoder_scenario_rejects_impossible_code_criteria(key, value):
+    from pathlib import Path
+
+    from sim.errors import ScenarioError
+    from sim.scenario import load_scenario
+
+    path = Path(__file__).resolve().parent.parent / "scenarios" / "ackley_1985_encoder_434.toml"
+    with pytest.raises(ScenarioError, match=key.replace(".", r"\.")):
+        load_scenario(path, overrides=[f"{key}={value}"])
