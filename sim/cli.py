@@ -3,6 +3,8 @@
     rnnlab run FILE [--set k=v ...] [--smoke] [--seed N] [--workers N] [--out DIR] [--no-figures]
     rnnlab list [DIR]
     rnnlab reproduce [--smoke] [--out DIR] [--only ID ...] [--workers N] [--fresh]
+    rnnlab compare [--scenarios FILE ...] [--runs DIR ...] [--arch NAME ...] [--metric raw|normalised]
+                   [--seeds N ...] [--smoke] [--out DIR] [--save-figure] [--all-curves]
 
 ``run`` validates the scenario, runs every trial of every sweep point (a progress bar on
 a terminal), writes the run directory (``runs/<scenario>/<run-id>/`` by default) and
@@ -54,6 +56,22 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--scenarios", default=None, metavar="DIR", help="scenario directory (default: as for list)")
     rp.add_argument("--figures", default=None, metavar="DIR",
                     help="where figures and REPORT.md go (default: figures/ when full, OUT/figures with --smoke)")
+    cp = sub.add_parser("compare", help="memory retention of every architecture on shared axes")
+    cp.add_argument("--scenarios", nargs="+", metavar="FILE", help="retention scenarios to run "
+                    "(default: scenarios/retention_*.toml)")
+    cp.add_argument("--runs", nargs="+", metavar="DIR", help="read stored runs (run directories, retention.json "
+                    "files or directories holding them) instead of running")
+    cp.add_argument("--arch", nargs="+", metavar="NAME", help="only these architectures")
+    cp.add_argument("--metric", choices=("normalised", "raw"), default="normalised",
+                    help="y axis: normalised fidelity (0 chance, 1 perfect; default) or each curve's raw metric")
+    cp.add_argument("--seeds", nargs="+", type=_nonneg_int, metavar="N", help="run each scenario at these seeds "
+                    "(curves of one architecture are pooled over seeds)")
+    cp.add_argument("--smoke", action="store_true", help="run the scenarios with their [smoke] settings")
+    cp.add_argument("--workers", type=_pos_int, default=1, help="processes for trials (results do not change)")
+    cp.add_argument("--out", default="runs", help="root for run directories and the figure (default: runs)")
+    cp.add_argument("--save-figure", action="store_true", help="also write figures/retention_compare.png")
+    cp.add_argument("--all-curves", action="store_true", help="every curve of every architecture (default: the "
+                    "first, headline curve of each architecture per scenario)")
     return p
 
 
@@ -156,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "reproduce":
             from .reproduce import cmd_reproduce
             return cmd_reproduce(args)
+        if args.command == "compare":
+            from .compare import cmd_compare
+            return cmd_compare(args)
         return {"run": _cmd_run, "list": _cmd_list}[args.command](args)
     except UserError as exc:
         print(f"rnnlab: error: {exc}", file=sys.stderr)

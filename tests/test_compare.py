@@ -92,3 +92,132 @@ def test_save_run_writes_retention_json_for_a_protocol_with_curves(tmp_path, mon
     doc = read_retention(tmp_path / "with")
     assert doc["scenario"] == "P2" and doc["curves"][0]["arch"] == "mp-latch"
     assert len(doc["curves"][0]["x"]) == len(result.points)
+
+
+# --- rnnlab compare ---------------------------------------------------------------------
+from sim.cli import main  # noqa: E402
+from sim.compare import find_runs, pool_curves, retention_span, table_ages  # noqa: E402
+from sim.store import write_json  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _fake_run(root, name, seed, curves, *, finished="2026-01-01T00:00:00+00:00", passed=True, stamp="a"):
+    d = root / name / f"{stamp}-s{seed}"
+    write_retention(d, curves, scenario=name.upper())
+    write_json(d / "manifest.json", {"name": name, "seed": seed, "smoke": True, "finished": finished})
+    write_json(d / "metrics.json", {"passed": passed})
+    return d
+
+
+def _seq(arch, y, seed, half=0.1, n=5):
+    return _curve(arch, "sequence", x=(1, 2, 4, 8, 16), y=y, half=half, n=n, seed=seed, H=8)
+
+
+@pytest.fixture
+def runs(tmp_path):
+    root = tmp_path / "runs"
+    for seed, shift in ((1, 0.0), (2, 0.1)):
+        _fake_run(root, "retention_sequence", seed,
+                  [_seq("lstm", np.array([1.0, 0.9, 0.8, 0.7, 0.5]) - shift, seed),
+                   _seq("rnn", np.array([0.9, 0.5, 0.1, 0.0, 0.0]) + shift, seed)])
+    _fake_run(root, "retention_attractor", 0, [
+        _curve("hopfield-hebb", "attractor", x=range(0, 40), y=np.r_[np.ones(20), np.zeros(20)], half=0.0,
+               raw_label="overlap m", load=0.2),
+        _curve("hopfield-hebb", "attractor", x=range(0, 10), y=np.ones(10), half=0.0, raw_label="overlap m",
+               load=0.05)])
+    return root
+
+
+def test_pooling_two_seeds_is_the_n_weighted_mean_with_combined_interval():
+    a, b = _seq("lstm", [0.8] * 5, 1, half=0.1, n=5), _seq("lstm", [0.4] * 5, 2, half=0.2, n=15)
+    docs = [{"scenario": "S", "curves": [a]}, {"scenario": "S", "curves": [b]}]
+    (p,) = pool_curves(docs)
+    assert p["n"] == 20 and p["seeds"] == 2 and "seed" not in p["detail"] and p["detail"]["H"] == 8
+    y = 0.25 * 0.8 + 0.75 * 0.4
+    half = np.sqrt((0.25 * 0.1) ** 2 + (0.75 * 0.2) ** 2)  # s_i = half_i / 1.96; the 1.96 cancels
+    np.testing.assert_allclose(p["y"], y)
+    np.testing.assert_allclose(np.array(p["hi"]) - p["y"], half, rtol=1e-12)
+    np.testing.assert_allclose(p["raw"], 0.25 + 0.75 * y)
+    # different ages or details are not pooled
+    c = _curve("lstm", "sequence", x=(1, 2, 3, 8, 16), y=[0.5] * 5, seed=3, H=8)
+    assert len(pool_curves(docs + [{"scenario": "S", "curves": [c]}])) == 2
+
+
+def test_span_and_table_ages():
+    assert retention_span([1, 2, 4, 8], [0.9, 0.6, 0.4, 0.8]) == "2"  # stops at the first drop
+    assert retention_span([1, 2], [0.9, 0.7]) == ">= 2" and retention_span([0, 5], [0.1, 0.9]) == "< 0"
+    ages = table_ages([{"x": list(range(0, 100))}])
+    assert len(ages) <= 6 and ages[0] == 0 and ages[-1] == 99 and all(float(a).is_integer() for a in ages)
+
+
+def test_find_runs_keeps_the_newest_run_per_scenario_and_seed(runs):
+    old = _fake_run(runs, "retention_sequence", 1, [_seq("gru", [0.1] * 5, 1)], finished="2025-01-01T00:00:00+00:00",
+                    stamp="0old")
+    found = find_runs([runs])
+    assert len(found) == 3 and str(old) not in {info["run_dir"] for info, _ in found}
+    assert [info["seed"] for info, _ in find_runs([runs], seeds=[2])] == [2]
+    assert len(find_runs([old])) == 1  # a run directory given explicitly
+
+
+def test_compare_reads_runs_prints_table_and_draws(runs, tmp_path, capsys, monkeypatch):
+    (tmp_path / "scenarios").mkdir()
+    monkeypatch.chdir(tmp_path)  # --save-figure writes ./figures/ next to ./scenarios
+    assert main(["compare", "--runs", str(runs), "--out", str(tmp_path / "out"), "--save-figure"]) == 0
+    out = capsys.readouterr().out
+    lines = {ln.split()[0]: ln for ln in out.splitlines() if ln.split() and ln.split()[0] in ("lstm", "rnn")}
+    assert "0.95 [" in lines["lstm"] and "10" in lines["lstm"].split()[2]  # pooled: (1.0 + 0.9) / 2, n = 5 + 5
+    assert lines["rnn"].split()[3] == "2"  # span: 1.0, 0.6 then 0.2
+    assert "hopfield-hebb" in out and "load=0.05" not in out  # headline curve only by default
+    (dest,) = (tmp_path / "out" / "compare").iterdir()
+    assert (dest / "retention_compare.png").stat().st_size > 10_000
+    assert (tmp_path / "figures" / "retention_compare.png").read_bytes() == (dest / "retention_compare.png").read_bytes()
+    saved = json.loads((dest / "retention_compare.json").read_text())
+    assert {c["label"] for c in saved["curves"]} == {"lstm", "rnn", "hopfield-hebb"}
+
+    assert main(["compare", "--runs", str(runs), "--out", str(tmp_path / "o2"), "--arch", "LSTM", "hopfield-hebb",
+                 "--all-curves", "--metric", "raw"]) == 0
+    out = capsys.readouterr().out
+    assert "rnn " not in out and "hopfield-hebb (load=0.05)" in out and "raw recall metric" in out
+    assert "0.963" in out  # raw of the pooled lstm at age 1: 0.25 + 0.75 * 0.95
+
+
+@pytest.mark.parametrize("extra, words", [
+    (["--arch", "transformer"], "--arch transformer"),
+    (["--smoke"], "--runs reads stored runs"),
+    (["--metric", "best"], "--metric"),
+])
+def test_compare_user_errors_exit_2(runs, tmp_path, capsys, extra, words):
+    assert main(["compare", "--runs", str(runs), "--out", str(tmp_path / "o"), *extra]) == 2
+    assert words in capsys.readouterr().err
+
+
+def test_compare_missing_and_failed_runs(runs, tmp_path, capsys):
+    assert main(["compare", "--runs", str(tmp_path / "nothing"), "--out", str(tmp_path / "o")]) == 2
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["compare", "--runs", str(empty), "--out", str(tmp_path / "o")]) == 2
+    assert "no retention.json" in capsys.readouterr().err
+    _fake_run(runs, "retention_sequence", 3, [_seq("gru", [0.3] * 5, 3)], passed=False)
+    assert main(["compare", "--runs", str(runs), "--out", str(tmp_path / "o")]) == 1
+    assert "1 run(s) failed an expectation" in capsys.readouterr().out
+
+
+def test_compare_runs_scenarios_at_several_seeds(tmp_path, capsys, monkeypatch):
+    from sim.protocols import PROTOCOLS
+
+    p2 = ROOT / "scenarios" / "mcculloch_pitts_1943_gates.toml"
+    assert main(["compare", "--scenarios", str(p2), "--out", str(tmp_path / "o")]) == 2  # not a retention protocol
+    assert "writes no retention curves" in capsys.readouterr().err
+
+    def retention(self, scenario, points):  # a stand-in retention protocol: curve depends on the seed
+        s = scenario.config["run"]["seed"]
+        y = np.array([1.0, 0.5, 0.0]) * (1 if s == 1 else 0.5)
+        return [_curve("mp", "sequence", x=(1, 2, 3), y=y, half=0.0, n=2, seed=s)]
+
+    monkeypatch.setattr(type(PROTOCOLS["gates"]), "retention", retention, raising=False)
+    assert main(["compare", "--scenarios", str(p2), "--seeds", "1", "2", "--smoke", "--out", str(tmp_path / "o")]) == 0
+    out = capsys.readouterr().out
+    assert len(list((tmp_path / "o" / "mcculloch_pitts_1943_gates").iterdir())) == 2  # one stored run per seed
+    row = next(ln for ln in out.splitlines() if ln.startswith("mp "))
+    assert row.split()[2] == "4" and "0.75 [0.75,0.75]" in row  # pooled over the two seeds
