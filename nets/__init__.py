@@ -10,6 +10,7 @@ from .rbm import RBM, RBMParams, RBMState
 from .perceptron import McCullochPitts, MPParams, MPState, train_perceptron
 from .elman import Elman, copy_back_train
 from .lstm import LSTM, LSTMState
+from .gru import GRU, GRUState, GRUTrainParams
 from .jordan import Jordan, JordanParams, JordanState
 
 __all__ = [
@@ -22,5 +23,6 @@ __all__ = [
     "McCullochPitts", "MPParams", "MPState", "train_perceptron",
     "Elman", "copy_back_train",
     "LSTM", "LSTMState",
+    "GRU", "GRUState", "GRUTrainParams",
     "Jordan", "JordanParams", "JordanState",
 ]

@@ -163,6 +163,17 @@ def _boltzmann_cases() -> list[Case]:
             Case("clamped-encoder", clamped, ("random", "sequential", "chromatic"), temperatures=(0.0, 1.0))]
 
 
+def _gru_cases() -> list[Case]:
+    rng = np.random.default_rng(2014)
+    xs = rng.normal(size=(30, 2))
+    out = []
+    for reset, update, layers in (("after", "cho", 1), ("before", "notes", 2)):
+        net = nets.GRU.from_config({"n_inputs": 2, "n_hidden": 3, "n_outputs": 1, "num_layers": layers,
+                                    "reset": reset, "update": update}, rng=rng)
+        out.append(Case(f"gru-{reset}-{update}-l{layers}", net, ("clocked",), inputs=xs, ticks=30))
+    return out
+
+
 def _lstm_cases() -> list[Case]:
     rng = np.random.default_rng(1997)
     xs = rng.normal(size=(30, 2))
@@ -184,6 +195,7 @@ FACTORIES = {
     "mcculloch_pitts": _mcculloch_pitts_cases,
     "elman": _elman_cases,
     "lstm": _lstm_cases,
+    "gru": _gru_cases,
     "jordan": _jordan_cases,
 }
 

@@ -1,0 +1,755 @@
+r"""Gated recurrent unit (GRU): both reset placements, both update conventions, stacks.
+
+Cho, van Merrienboer, Gulcehre, Bahdanau, Bougares, Schwenk & Bengio (2014), "Learning
+phrase representations using RNN encoder-decoder for statistical machine translation",
+EMNLP, section 2.3 (the "hidden unit that adaptively remembers and forgets") [paper;
+SCENARIOS.md section 8]. Per layer and direction, with gates in PyTorch's row order
+(r, z, n) inside the (3H, .) weight blocks:
+
+    r_t = sigma(U_r x_t + b_r + W_r h_{t-1} + bh_r)                     reset gate
+    z_t = sigma(U_z x_t + b_z + W_z h_{t-1} + bh_z)                     update gate
+    n_t = tanh(U_n x_t + b_n + r_t * (W_n h_{t-1} + bh_n))              reset="after"
+    n_t = tanh(U_n x_t + b_n + W_n (r_t * h_{t-1}) + bh_n)              reset="before"
+    h_t = z_t * h_{t-1} + (1 - z_t) * n_t                               update="cho"
+    h_t = (1 - z_t) * h_{t-1} + z_t * n_t                               update="notes"
+
+``reset="before"`` is Cho et al.'s eq. (8): the reset gate multiplies the old state before
+the recurrent matrix product. ``reset="after"`` applies it to W_n h_{t-1} + bh_n, the form
+of cuDNN and of ``torch.nn.GRU`` (PyTorch documentation of nn.GRU, which writes
+n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn))); the two differ whenever W_n != 0.
+``update="cho"`` puts z on the *old* state (Cho 2014, eq. (7); also PyTorch), so z -> 1
+copies the state; ``update="notes"`` puts z on the candidate (the course notes, Chung et
+al. 2014 and many texts), so z -> 0 copies it. The two conventions are the same family:
+negating every z-gate parameter (U_z, b_z, W_z, bh_z) maps one onto the other exactly,
+since sigma(-a) = 1 - sigma(a) (tests/test_gru.py checks it).
+
+Stacks and directions follow ``torch.nn.GRU``: layer 0 reads x_t, layer l > 0 reads the
+concatenated outputs of both directions of layer l-1; the reverse direction runs the same
+cell from t = T-1 down to 0; the net's output h_t is the top layer's [h_t^fwd, h_t^rev]
+(D*H values, D = 2 when bidirectional), read by y_t = g(V h_t + c).
+
+Training (:meth:`GRU.bptt`): backpropagation through time of the equations above (per step
+and gate, da_n = dn (1 - n^2), da_z = dz z (1 - z), da_r = d(r-product) r (1 - r), and the
+state gradient dL/dh_{t-1} = dh_t * (z or 1 - z) + the gate paths). Truncated BPTT(k) has the
+meaning of :mod:`nets.rnn`: the gradient of each loss term travels along paths through at
+most k cell applications, i.e. at most k - 1 recurrent transitions counted over every layer
+and direction on the path; for a unidirectional stack this is the exact gradient of the
+surrogate whose term s runs the whole stack k steps from the frozen states at step s - k,
+and k >= T is full BPTT; a bidirectional stack's paths may take up to L (T - 1)
+transitions, so there full BPTT needs k > L (T - 1).
+``trace["dh_norm"][t] = ||dL/dh_t||`` (Frobenius over the batch) of the top layer's output
+h_t (both directions); ``trace["gates"]`` holds r, z, n of the top layer per step.
+
+Parameters (:class:`GRUTrainParams`, L layers, D directions, H hidden units, I inputs):
+U0 (D, 3H, I) input weights of layer 0, U (L-1, D, 3H, D*H) input weights of the higher
+layers, W (L, D, 3H, H) recurrent weights, b (L, D, 3H) input-side biases, bh (L, D, 3H)
+recurrent-side biases (PyTorch's bias_ih / bias_hh; with reset="before" only b_n + bh_n
+matters), V (K, D*H), c (K,). :meth:`GRU.state_dict` / :meth:`GRU.from_state_dict` map them
+onto PyTorch's names without importing torch.
+
+The numpy functions here (:func:`cell_forward`, :func:`cell_backward`) are the reference
+twin of the fused numba kernel :mod:`nets._kernels.gru` (``bptt(..., fast=True)``).
+"""
+from __future__ import annotations
+
+from typing import ClassVar, NamedTuple
+
+import numpy as np
+
+from sim.core import Net, register
+from sim.schema import Key
+from sim.train import output_loss
+from .activations import sigmoid, softmax
+from .init import INITS, init_matrix
+
+__all__ = ["GRU", "GRUState", "GRUTrainParams", "cell_forward", "cell_backward"]
+
+RESETS = ("after", "before")
+UPDATES = ("cho", "notes")
+_OUTPUTS = ("identity", "sigmoid", "softmax")
+
+
+class GRUState(NamedTuple):
+    h: np.ndarray  # (L*D*H,) hidden states of every layer and direction (torch's h_0 order)
+
+
+class GRUTrainParams(NamedTuple):
+    """Everything :meth:`GRU.bptt` differentiates (and its gradients, same shapes)."""
+
+    U0: np.ndarray  # (D, 3H, I) layer-0 input weights, gate rows r, z, n
+    U: np.ndarray   # (L-1, D, 3H, D*H) input weights of layers 1 .. L-1
+    W: np.ndarray   # (L, D, 3H, H) recurrent weights
+    b: np.ndarray   # (L, D, 3H) input-side biases
+    bh: np.ndarray  # (L, D, 3H) recurrent-side biases
+    V: np.ndarray   # (K, D*H) output weights
+    c: np.ndarray   # (K,) output biases
+
+
+@register
+class GRU(Net):
+    """Gated recurrent unit net (module docstring), optionally stacked and bidirectional.
+
+    Parameters
+    ----------
+    params : GRUTrainParams (shapes in the module docstring)
+    reset : {"after", "before"}
+        Where the reset gate acts: after the recurrent product (PyTorch/cuDNN) or before
+        it (Cho et al. 2014).
+    update : {"cho", "notes"}
+        h_t = z h_{t-1} + (1 - z) n_t (Cho 2014, PyTorch) or (1 - z) h_{t-1} + z n_t.
+    output : {"identity", "sigmoid", "softmax"}
+        The output nonlinearity g of y_t = g(V h_t + c).
+    h0 : ndarray (L*D*H,) or (L*D, H), optional
+        Initial state (zeros by default).
+    """
+
+    kind: ClassVar[str] = "gru"
+    has_rollout: ClassVar[bool] = True
+    State = GRUState
+    config_keys: ClassVar[dict[str, Key]] = {
+        "n_inputs": Key("int", min=1, doc="input units"),
+        "n_hidden": Key("int", min=1, doc="hidden units per layer and direction"),
+        "n_outputs": Key("int", min=1, doc="output units"),
+        "output": Key("str", default="identity", choices=_OUTPUTS),
+        "init": Key("str", default="torch", choices=INITS,
+                    doc="weight initialisation (nets.init); 'uniform' uses init_range"),
+        "init_range": Key("float", default=0.1, min=0.0, doc="r of the uniform init U(-r, r)"),
+        "num_layers": Key("int", default=1, min=1, doc="stacked GRU layers"),
+        "bidirectional": Key("bool", default=False),
+        "reset": Key("str", default="after", choices=RESETS,
+                     doc="reset gate after the recurrent product (PyTorch) or before it (Cho 2014)"),
+        "update": Key("str", default="cho", choices=UPDATES,
+                      doc="'cho': h = z h_old + (1-z) n; 'notes': h = (1-z) h_old + z n"),
+        "update_bias": Key("float", default=0.0,
+                           doc="added to the update-gate biases b_z after the init (memory bias)"),
+    }
+
+    def __init__(self, params, *, reset: str = "after", update: str = "cho", output: str = "identity",
+                 h0=None):
+        if reset not in RESETS:
+            raise ValueError(f"unknown reset {reset!r}; expected one of {', '.join(RESETS)}")
+        if update not in UPDATES:
+            raise ValueError(f"unknown update {update!r}; expected one of {', '.join(UPDATES)}")
+        if output not in _OUTPUTS:
+            raise ValueError(f"unknown output {output!r}; expected one of {', '.join(_OUTPUTS)}")
+        p = GRUTrainParams(*(np.array(a, dtype=np.float64, copy=True) for a in params))
+        _check_shapes(p)
+        if not all(np.all(np.isfinite(a)) for a in p):
+            raise ValueError("GRU parameters must be finite")
+        for a in p:
+            a.setflags(write=False)
+        self.params = p
+        self.reset, self.update, self.output_activation = reset, update, output
+        L, D, H = self.num_layers, self.num_directions, self.n_hidden
+        self._h0 = np.zeros(L * D * H) if h0 is None else np.array(h0, dtype=np.float64).reshape(-1)
+        if self._h0.shape != (L * D * H,):
+            raise ValueError(f"h0 must hold {L * D * H} values (L*D, H), got {np.shape(h0)}")
+
+    # --- sizes -----------------------------------------------------------------------
+    @property
+    def num_layers(self) -> int:
+        return self.params.W.shape[0]
+
+    @property
+    def num_directions(self) -> int:
+        return self.params.W.shape[1]
+
+    @property
+    def bidirectional(self) -> bool:
+        return self.num_directions == 2
+
+    @property
+    def n_hidden(self) -> int:
+        return self.params.W.shape[3]
+
+    @property
+    def n_units(self) -> int:
+        """All hidden units, L * D * H (the state the engine steps)."""
+        return self.num_layers * self.num_directions * self.n_hidden
+
+    @property
+    def n_inputs(self) -> int:
+        return self.params.U0.shape[2]
+
+    @property
+    def n_outputs(self) -> int:
+        return self.params.V.shape[0]
+
+    def describe(self):
+        return {"kind": self.kind, "n_units": self.n_units, "n_inputs": self.n_inputs,
+                "n_hidden": self.n_hidden, "n_outputs": self.n_outputs, "num_layers": self.num_layers,
+                "bidirectional": self.bidirectional, "reset": self.reset, "update": self.update,
+                "output": self.output_activation}
+
+    # --- construction ----------------------------------------------------------------
+    @classmethod
+    def from_config(cls, net_cfg: dict, *, rng: np.random.Generator) -> "GRU":
+        """A freshly initialised net from the scenario's ``[net]`` keys (``config_keys``).
+
+        Weights per gate block: ``init`` of :func:`nets.init.init_matrix` (``torch``:
+        U(-1/sqrt(H), 1/sqrt(H)) for every weight and bias, PyTorch's default; ``uniform``:
+        U(-r, r) for weights and biases; otherwise biases are zero). The readout V, c is
+        drawn the same way with fan-in D*H. ``update_bias`` is then added to b_z.
+        """
+        cfg = {k: key.default for k, key in cls.config_keys.items()}
+        cfg.update({k: v for k, v in net_cfg.items() if k != "kind"})
+        for k in ("n_inputs", "n_hidden", "n_outputs"):
+            if not isinstance(cfg[k], (int, np.integer)) or cfg[k] < 1:
+                raise ValueError(f"net.{k} must be an integer >= 1, got {cfg[k]!r}")
+        H, I, K, L = cfg["n_hidden"], cfg["n_inputs"], cfg["n_outputs"], int(cfg["num_layers"])
+        D = 2 if cfg["bidirectional"] else 1
+        scheme, r = cfg["init"], float(cfg["init_range"])
+
+        def mat(n_out, n_in, hidden=H):
+            return init_matrix(scheme, (n_out, n_in), rng=rng, init_range=r, hidden=hidden)
+
+        def gates(n_in):  # three gate blocks (H, n_in) stacked: r, z, n
+            return np.concatenate([mat(H, n_in) for _ in range(3)])
+
+        def bias(n, hidden=H):
+            if scheme == "uniform":
+                return rng.uniform(-r, r, size=n)
+            if scheme == "torch":
+                k = 1.0 / np.sqrt(hidden)
+                return rng.uniform(-k, k, size=n)
+            return np.zeros(n)
+
+        U0 = np.stack([gates(I) for _ in range(D)])
+        U = np.stack([np.stack([gates(D * H) for _ in range(D)]) for _ in range(L - 1)]) if L > 1 \
+            else np.zeros((0, D, 3 * H, D * H))
+        W = np.stack([np.stack([gates(H) for _ in range(D)]) for _ in range(L)])
+        b = np.stack([np.stack([bias(3 * H) for _ in range(D)]) for _ in range(L)])
+        bh = np.stack([np.stack([bias(3 * H) for _ in range(D)]) for _ in range(L)])
+        b[:, :, H:2 * H] += float(cfg["update_bias"])
+        V = mat(K, D * H, hidden=D * H)
+        c = bias(K, hidden=D * H)
+        return cls(GRUTrainParams(U0, U, W, b, bh, V, c), reset=cfg["reset"], update=cfg["update"],
+                   output=cfg["output"])
+
+    @classmethod
+    def from_state_dict(cls, sd: dict, *, reset: str = "after", update: str = "cho", V=None, c=None,
+                        output: str = "identity", h0=None) -> "GRU":
+        """A net from arrays in PyTorch's ``nn.GRU.state_dict()`` layout (no torch needed).
+
+        Parameters
+        ----------
+        sd : dict of array-likes: ``weight_ih_l{k}`` (3H, I or D*H), ``weight_hh_l{k}``
+            (3H, H), ``bias_ih_l{k}``, ``bias_hh_l{k}`` (3H,), with ``_reverse`` suffixes for
+            the backward direction; gate rows r, z, n. Optionally ``readout.weight`` (K, D*H)
+            and ``readout.bias`` (K,) (what :meth:`state_dict` writes with ``readout=True``).
+            Tensors work if they convert with ``np.asarray`` (call ``.detach()`` first).
+        reset, update : the conventions the arrays are meant in. A dict from torch means
+            reset="after", update="cho" (the defaults).
+        V, c : readout (default: ``readout.*`` from sd, else V = I, c = 0).
+        """
+        sd = {k: np.asarray(v, dtype=np.float64) for k, v in sd.items()}
+        known = {"readout.weight", "readout.bias"}
+        L = 0
+        while f"weight_ih_l{L}" in sd:
+            L += 1
+        if L == 0:
+            raise ValueError("state dict has no 'weight_ih_l0'")
+        D = 2 if "weight_ih_l0_reverse" in sd else 1
+        sfx = ["", "_reverse"][:D]
+        names = [f"{w}_l{k}{s}" for k in range(L) for s in sfx
+                 for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+        missing = [n for n in names if n not in sd]
+        extra = sorted(set(sd) - set(names) - known)
+        if missing or extra:
+            raise ValueError(f"state dict keys do not describe a {L}-layer GRU: missing {missing}, unknown {extra}")
+        H = sd["weight_hh_l0"].shape[1]
+        U0 = np.stack([sd[f"weight_ih_l0{s}"] for s in sfx])
+        U = np.stack([np.stack([sd[f"weight_ih_l{k}{s}"] for s in sfx]) for k in range(1, L)]) if L > 1 \
+            else np.zeros((0, D, 3 * H, D * H))
+        W = np.stack([np.stack([sd[f"weight_hh_l{k}{s}"] for s in sfx]) for k in range(L)])
+        b = np.stack([np.stack([sd[f"bias_ih_l{k}{s}"] for s in sfx]) for k in range(L)])
+        bh = np.stack([np.stack([sd[f"bias_hh_l{k}{s}"] for s in sfx]) for k in range(L)])
+        if V is None:
+            V = sd.get("readout.weight", np.eye(D * H))
+        if c is None:
+            c = sd.get("readout.bias", np.zeros(np.shape(V)[0]))
+        return cls(GRUTrainParams(U0, U, W, b, bh, V, c), reset=reset, update=update, output=output, h0=h0)
+
+    def state_dict(self, *, raw: bool = False, readout: bool = False) -> dict[str, np.ndarray]:
+        """The weights in PyTorch's ``nn.GRU`` layout (copies; float64 numpy arrays).
+
+        Parameters
+        ----------
+        raw : bool
+            False (default): a dict that ``torch.nn.GRU`` (reset after, z on the old state)
+            loads to compute exactly this net: for update="notes" the z-gate rows are
+            negated (the exact mapping of the module docstring); reset="before" has no
+            torch equivalent and raises ValueError. True: this net's own arrays in that
+            layout whatever the conventions; ``from_state_dict(sd, reset=..., update=...)``
+            with this net's conventions rebuilds it exactly.
+        readout : bool
+            Add ``readout.weight`` (V) and ``readout.bias`` (c) (nn.Linear layout).
+        """
+        if not raw and self.reset != "after":
+            raise ValueError("torch.nn.GRU has no reset-before form: a reset='before' GRU has no "
+                             "torch-equivalent state dict (use raw=True for its arrays in torch layout)")
+        p = self.params
+        H = self.n_hidden
+        flip = np.ones(3 * H)
+        if not raw and self.update == "notes":
+            flip[H:2 * H] = -1.0
+        sd = {}
+        for k in range(self.num_layers):
+            for d, s in enumerate(["", "_reverse"][:self.num_directions]):
+                Wih = p.U0[d] if k == 0 else p.U[k - 1, d]
+                sd[f"weight_ih_l{k}{s}"] = Wih * flip[:, None]
+                sd[f"weight_hh_l{k}{s}"] = p.W[k, d] * flip[:, None]
+                sd[f"bias_ih_l{k}{s}"] = p.b[k, d] * flip
+                sd[f"bias_hh_l{k}{s}"] = p.bh[k, d] * flip
+        if readout:
+            sd["readout.weight"], sd["readout.bias"] = p.V.copy(), p.c.copy()
+        return sd
+
+    # --- training interface ----------------------------------------------------------
+    def train_params(self) -> GRUTrainParams:
+        """The trainable parameters, as :meth:`bptt` takes them."""
+        return self.params
+
+    def with_params(self, params) -> "GRU":
+        """A new net with the same conventions and h0 and the weights ``params``."""
+        return GRU(params, reset=self.reset, update=self.update, output=self.output_activation, h0=self._h0)
+
+    def with_conventions(self, *, update: str) -> "GRU":
+        """The same function written in the other update convention (z-gate params negated)."""
+        if update == self.update:
+            return self
+        H = self.n_hidden
+        p = [np.array(a) for a in self.params]
+        for i in (0, 1, 2):
+            p[i][..., H:2 * H, :] *= -1.0
+        for i in (3, 4):
+            p[i][..., H:2 * H] *= -1.0
+        return GRU(GRUTrainParams(*p), reset=self.reset, update=update, output=self.output_activation,
+                   h0=self._h0)
+
+    def _xs(self, xs):
+        xs = np.asarray(xs)
+        if xs.dtype != np.float32:
+            xs = xs.astype(np.float64)
+        if xs.ndim == 2:
+            xs, squeeze = xs[:, None, :], True
+        elif xs.ndim == 3:
+            squeeze = False
+        else:
+            raise ValueError(f"xs must have shape (T, B, I) or (T, I), got {xs.shape}")
+        if xs.shape[0] < 1 or xs.shape[2] != self.n_inputs:
+            raise ValueError(f"xs must hold >= 1 step of {self.n_inputs} inputs, got {xs.shape}")
+        return xs, squeeze
+
+    def _batch_h0(self, state0, B: int) -> np.ndarray:
+        """Initial states (L*D, B, H) from None, a GRUState or an array (see :meth:`forward`)."""
+        LD, H = self.num_layers * self.num_directions, self.n_hidden
+        h0 = self._h0 if state0 is None else (state0.h if isinstance(state0, GRUState) else state0)
+        h0 = np.asarray(h0, dtype=np.float64)
+        if h0.shape == (LD * H,):
+            h0 = h0.reshape(LD, H)
+        if h0.shape == (LD, H):
+            return np.broadcast_to(h0[:, None, :], (LD, B, H)).copy()
+        if LD == 1 and h0.shape == (B, H):
+            return h0[None].copy()
+        if h0.shape == (LD, B, H):
+            return h0.copy()
+        raise ValueError(f"state0 must have shape ({LD * H},), ({LD}, {H}) or ({LD}, {B}, {H})"
+                         + (f" or ({B}, {H})" if LD == 1 else "") + f", got {h0.shape}")
+
+    def forward(self, params, xs, state0=None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-layer outputs and net outputs over a sequence.
+
+        Parameters
+        ----------
+        params : GRUTrainParams
+        xs : ndarray (T, B, I) or (T, I)
+        state0 : GRUState or ndarray (L*D*H,), (L*D, H), (L*D, B, H) (torch's h_0), or
+            (B, H) for a one-layer unidirectional net; the net's h0 by default.
+
+        Returns
+        -------
+        h : ndarray (T, B, D*H) (or (T, D*H)), the top layer's h_t after input x_t
+        y : ndarray (T, B, K) (or (T, K))
+        """
+        params = _as64(params)
+        xs3, squeeze = self._xs(xs)
+        top, _ = _stack_forward(params, xs3.astype(np.float64), self._batch_h0(state0, xs3.shape[1]),
+                                self.reset, self.update)
+        y = _apply_output(self.output_activation, top @ params.V.T + params.c)
+        return (top[:, 0], y[:, 0]) if squeeze else (top, y)
+
+    def bptt(self, params, xs, ys, state0=None, *, loss, truncate: int | None = None,
+             reduction: str = "mean", fast: bool = False):
+        """Loss and its gradient by backpropagation through time (full or truncated).
+
+        Parameters
+        ----------
+        params : GRUTrainParams
+        xs : ndarray (T, B, I), or (T, I) for one sequence
+        ys : ndarray (T, B, K): a target per step, or (B, K): one target after the last
+            step; (T, K) or (K,) for one sequence.
+        state0 : see :meth:`forward` (not trained)
+        loss : str or sim.train.Loss
+        truncate : int >= 1, optional: BPTT(k) (module docstring)
+        reduction : {"mean", "sum"}
+        fast : bool
+            Use the fused numba kernel (:mod:`nets._kernels.gru`) when it covers the
+            configuration (one layer, one direction, full BPTT, identity output + MSE,
+            sigmoid + BCE or softmax + cross-entropy); else the numpy path. float32 params
+            (all of them) are computed in float32 by the kernel; float64 otherwise.
+
+        Returns
+        -------
+        loss : float
+        grads : GRUTrainParams shaped like ``params``
+        trace : dict: "dh_norm" (T,), "h" (T, B, D*H) top-layer outputs, "gates" dict
+            r, z, n -> (T, B, D*H) of the top layer (directions concatenated)
+        """
+        if truncate is not None and (not isinstance(truncate, (int, np.integer)) or truncate < 1):
+            raise ValueError(f"truncate must be an int >= 1 or None, got {truncate!r}")
+        f32 = all(np.asarray(a).dtype == np.float32 for a in params)
+        xs3, squeeze = self._xs(xs)
+        T, B, _ = xs3.shape
+        ys = np.asarray(ys, dtype=np.float64)
+        if squeeze:
+            ys = ys[:, None, :] if ys.ndim == 2 else ys[None, :]
+        K = np.shape(params[5])[0]
+        if ys.shape not in ((T, B, K), (B, K)):
+            raise ValueError(f"targets must have shape ({T}, {B}, {K}) or ({B}, {K}), got {ys.shape}")
+        h0 = self._batch_h0(state0, B)
+        if fast and self._fast_ok(loss, truncate, T):
+            dtype = np.float32 if f32 else np.float64
+            p = GRUTrainParams(*(np.asarray(a, dtype=dtype) for a in params))
+            value, grads, trace = _bptt_fast(p, xs3.astype(dtype), ys.astype(dtype), h0[0].astype(dtype),
+                                             _loss_name(loss), self.reset, self.update, reduction)
+            if squeeze:
+                trace = _squeeze_trace(trace)
+            return value, grads, trace
+        params = _as64(params)
+        xs3 = xs3.astype(np.float64)
+        top, caches = _stack_forward(params, xs3, h0, self.reset, self.update)
+        zo = top @ params.V.T + params.c  # (T, B, K)
+        dz = np.zeros((T, B, K))
+        if ys.ndim == 3:
+            value, dz[:] = output_loss(loss, self.output_activation, zo, ys, reduction=reduction)
+        else:
+            value, dz[-1] = output_loss(loss, self.output_activation, zo[-1], ys, reduction=reduction)
+        grads, dh_top = _stack_backward(params, xs3, caches, dz, self.reset, self.update, truncate)
+        dh_norm = np.sqrt(np.einsum("tbh,tbh->t", dh_top, dh_top))
+        gates = {g: np.concatenate([c[g] if d == 0 else c[g][::-1] for d, c in enumerate(caches[-1])], axis=-1)
+                 for g in ("r", "z", "n")}  # reverse direction: back to natural time order
+        trace = {"dh_norm": dh_norm, "h": top, "gates": gates}
+        return value, grads, (_squeeze_trace(trace) if squeeze else trace)
+
+    def _fast_ok(self, loss, truncate, T) -> bool:
+        pair = (self.output_activation, _loss_name(loss))
+        return (self.num_layers == 1 and self.num_directions == 1 and (truncate is None or truncate >= T)
+                and pair in (("identity", "mse"), ("sigmoid", "bce"), ("softmax", "cross_entropy")))
+
+    def output(self, h, params=None) -> np.ndarray:
+        """``y = g(V h + c)`` for the top layer's h (..., D*H); shape (..., K)."""
+        p = self.params if params is None else params
+        return _apply_output(self.output_activation, np.asarray(h, dtype=np.float64) @ p.V.T + p.c)
+
+    # --- the engine's view: a driven dynamical system (unidirectional only) ---------
+    def uses_noise(self, T: float) -> bool:
+        if T > 0:
+            raise ValueError("a GRU is deterministic: it has no temperature (use T = 0)")
+        return False
+
+    def init_state(self, *, rng: np.random.Generator) -> GRUState:
+        return GRUState(self._h0.copy())
+
+    def _check_causal(self):
+        if self.bidirectional:
+            raise ValueError("a bidirectional GRU reads the whole sequence: it cannot be stepped in time")
+
+    def step(self, state, x=None, *, units=None, u=None, T: float = 0.0) -> GRUState:
+        """One tick of every layer (state h: (L*H,), layer-major), units outside ``units`` kept."""
+        self._check_causal()
+        if x is None:
+            raise ValueError("a GRU step needs the input x_t")
+        H = self.n_hidden
+        p = self.params
+        h = np.asarray(state.h, dtype=np.float64).reshape(self.num_layers, 1, H)
+        inp = np.asarray(x, dtype=np.float64)[None, None, :]  # (T=1, B=1, I)
+        new = np.empty_like(h)
+        for k in range(self.num_layers):
+            Uk = p.U0[0] if k == 0 else p.U[k - 1, 0]
+            cache = cell_forward(Uk, p.W[k, 0], p.b[k, 0], p.bh[k, 0], inp, h[k], self.reset, self.update)
+            new[k] = cache["hs"][1]
+            inp = cache["hs"][1:]
+        out = state.h.copy()
+        idx = slice(None) if units is None else np.asarray(units)
+        out[idx] = new.reshape(-1)[idx]
+        return GRUState(out)
+
+    def rollout(self, state, drive, *, micro_every: int, phase: int, stop_fixed: bool):
+        """Numba twin of :meth:`step` (every unit each tick: the clocked plan)."""
+        from ._kernels.gru import forward as _kforward
+        self._check_causal()
+        if len(drive["ptr"]) != 2:
+            raise ValueError("the GRU fast path updates all units together (schedule 'clocked')")
+        H, L = self.n_hidden, self.num_layers
+        p = self.params
+        inp = np.ascontiguousarray(drive["x"], dtype=np.float64)[:, None, :]  # (n, 1, I)
+        n = inp.shape[0]
+        h = state.h.reshape(L, 1, H)
+        out = np.empty((n, L, H))
+        for k in range(L):
+            Uk = p.U0[0] if k == 0 else p.U[k - 1, 0]
+            hs = np.empty((n + 1, 1, H))
+            gates = np.empty((4, n, 1, H))
+            _kforward((Uk, p.W[k, 0], p.b[k, 0], p.bh[k, 0]), inp, np.ascontiguousarray(h[k]),
+                      _CODES[self.reset], _CODES[self.update], hs, gates)
+            out[:, k] = hs[1:, 0]
+            inp = hs[1:]
+        ticks = [GRUState(out[k].reshape(-1).copy()) for k in range(n)]
+        micro, micro_at = [], []
+        if micro_every:
+            for k in range(n):
+                phase += 1
+                if phase == micro_every:
+                    phase = 0
+                    micro.append(ticks[k])
+                    micro_at.append(k + 1)
+        return ticks, micro, micro_at, n, phase
+
+
+_CODES = {"after": 0, "before": 1, "cho": 0, "notes": 1}
+_LOSS_CODES = {"mse": 0, "bce": 1, "cross_entropy": 2}
+
+
+def _bptt_fast(p: GRUTrainParams, xs, ys, h0, loss: str, reset: str, update: str, reduction: str):
+    """:meth:`GRU.bptt` of a one-layer one-direction net by :func:`nets._kernels.gru.bptt`.
+
+    All arrays share one float type (float32 or float64), which the kernel computes in.
+    """
+    from ._kernels.gru import bptt as _kbptt
+    if reduction not in ("mean", "sum"):
+        raise ValueError(f"reduction must be one of ('mean', 'sum'), got {reduction!r}")
+    dtype = p.W.dtype
+    q = (p.U0[0], p.W[0, 0], p.b[0, 0], p.bh[0, 0], p.V, p.c)
+    q = tuple(np.ascontiguousarray(a) for a in q)
+    y3 = np.ascontiguousarray(ys if ys.ndim == 3 else ys[None])
+    T, B, _ = xs.shape
+    H = q[1].shape[1]
+    code = _LOSS_CODES[loss]
+    n_terms = y3.size // y3.shape[-1] if code == 2 else y3.size
+    scale = 1.0 / max(n_terms, 1) if reduction == "mean" else 1.0
+    hs = np.empty((T + 1, B, H), dtype)
+    gates = np.empty((4, T, B, H), dtype)
+    dh_norm = np.empty(T, dtype)
+    g = tuple(np.empty_like(a) for a in q)
+    value = _kbptt(q, np.ascontiguousarray(xs), y3, np.ascontiguousarray(h0),
+                   (_CODES[reset], _CODES[update], code, dtype.type(scale)), (hs, gates, dh_norm), g)
+    D = 1
+    grads = GRUTrainParams(g[0][None], np.zeros((0, D, 3 * H, D * H), dtype), g[1][None, None],
+                           g[2][None, None], g[3][None, None], g[4], g[5])
+    trace = {"dh_norm": dh_norm, "h": hs[1:], "gates": {"r": gates[0], "z": gates[1], "n": gates[2]}}
+    return float(value), grads, trace
+
+
+def _loss_name(loss) -> str | None:
+    return loss if isinstance(loss, str) else getattr(loss, "name", None)
+
+
+def _squeeze_trace(trace: dict) -> dict:
+    out = dict(trace)
+    out["h"] = trace["h"][:, 0]
+    out["gates"] = {g: a[:, 0] for g, a in trace["gates"].items()}
+    return out
+
+
+def _as64(params) -> GRUTrainParams:
+    return GRUTrainParams(*(np.asarray(a, dtype=np.float64) for a in params))
+
+
+def _check_shapes(p: GRUTrainParams) -> None:
+    if p.W.ndim != 4 or p.W.shape[0] < 1 or p.W.shape[1] not in (1, 2) or p.W.shape[3] < 1 \
+            or p.W.shape[2] != 3 * p.W.shape[3]:
+        raise ValueError(f"W must have shape (L, D, 3H, H) with L >= 1, D in (1, 2), got {p.W.shape}")
+    L, D, H3, H = p.W.shape
+    if p.U0.ndim != 3 or p.U0.shape[:2] != (D, H3) or p.U0.shape[2] < 1:
+        raise ValueError(f"U0 must have shape ({D}, {H3}, n_inputs), got {p.U0.shape}")
+    expect = {"U": (L - 1, D, H3, D * H), "b": (L, D, H3), "bh": (L, D, H3)}
+    for name, shape in expect.items():
+        if getattr(p, name).shape != shape:
+            raise ValueError(f"{name} must have shape {shape}, got {getattr(p, name).shape}")
+    if p.V.ndim != 2 or p.V.shape[1] != D * H or p.V.shape[0] < 1:
+        raise ValueError(f"V must have shape (n_outputs, {D * H}), got {p.V.shape}")
+    if p.c.shape != (p.V.shape[0],):
+        raise ValueError(f"c must have shape ({p.V.shape[0]},), got {p.c.shape}")
+
+
+def _apply_output(name: str, z: np.ndarray) -> np.ndarray:
+    if name == "identity":
+        return z
+    return sigmoid(z) if name == "sigmoid" else softmax(z)
+
+
+# --- numpy reference twin --------------------------------------------------------------
+def cell_forward(U, W, b, bh, xs, h0, reset: str, update: str) -> dict:
+    """One layer, one direction, forward in time.
+
+    Parameters
+    ----------
+    U : (3H, I); W : (3H, H); b, bh : (3H,)
+    xs : (T, B, I); h0 : (B, H)
+
+    Returns
+    -------
+    dict with "hs" (T+1, B, H) (hs[0] = h0), gates "r", "z", "n" (T, B, H) and "ghn"
+    (T, B, H): W_n h_{t-1} + bh_n (after) or W_n (r * h_{t-1}) + bh_n (before).
+    """
+    T, B, _ = xs.shape
+    H = W.shape[1]
+    gx = xs @ U.T + b  # (T, B, 3H): the input part of every step at once
+    hs = np.empty((T + 1, B, H))
+    hs[0] = h0
+    r, z, n, ghn = (np.empty((T, B, H)) for _ in range(4))
+    for t in range(T):
+        h = hs[t]
+        if reset == "after":
+            gh = h @ W.T + bh
+            r[t] = sigmoid(gx[t, :, :H] + gh[:, :H])
+            z[t] = sigmoid(gx[t, :, H:2 * H] + gh[:, H:2 * H])
+            ghn[t] = gh[:, 2 * H:]
+            n[t] = np.tanh(gx[t, :, 2 * H:] + r[t] * ghn[t])
+        else:
+            gh = h @ W[:2 * H].T + bh[:2 * H]
+            r[t] = sigmoid(gx[t, :, :H] + gh[:, :H])
+            z[t] = sigmoid(gx[t, :, H:2 * H] + gh[:, H:])
+            ghn[t] = (r[t] * h) @ W[2 * H:].T + bh[2 * H:]
+            n[t] = np.tanh(gx[t, :, 2 * H:] + ghn[t])
+        if update == "cho":
+            hs[t + 1] = z[t] * h + (1.0 - z[t]) * n[t]
+        else:
+            hs[t + 1] = (1.0 - z[t]) * h + z[t] * n[t]
+    return {"hs": hs, "r": r, "z": z, "n": n, "ghn": ghn}
+
+
+def cell_backward(U, W, xs, cache: dict, dY, reset: str, update: str, truncated: bool):
+    """BPTT through one layer and direction (forward in time), by gradient age.
+
+    Parameters
+    ----------
+    U : (3H, I); W : (3H, H); xs : (T, B, I); cache : from :func:`cell_forward`
+    dY : (T, A, B, H)
+        Gradient reaching h_t from outside the recurrence (the loss, the layer above),
+        split by age bucket a (the number of recurrent transitions already taken on its
+        path); A = 1 for full BPTT.
+    truncated : bool
+        When True a transition moves bucket a to a + 1 and bucket A - 1 is dropped (BPTT(A));
+        when False (A = 1) every gradient keeps flowing.
+
+    Returns
+    -------
+    grads : (dU (3H, I), dW (3H, H), db (3H,), dbh (3H,))
+    dX : (T, A, B, I), the gradient reaching the inputs x_t, by age bucket
+    dh : (T, B, H), the total dL/dh_t (all buckets)
+    """
+    hs, r, z, n, ghn = cache["hs"], cache["r"], cache["z"], cache["n"], cache["ghn"]
+    T, A, B, H = dY.shape
+    dW = np.zeros_like(W)
+    dbh = np.zeros(3 * H)
+    dgx = np.empty((T, A, B, 3 * H))
+    dh = np.empty((T, B, H))
+    carry = np.zeros((A, B, H))
+    for t in range(T - 1, -1, -1):
+        G = dY[t] + carry  # (A, B, H)
+        dh[t] = G.sum(axis=0)
+        h = hs[t]
+        if update == "cho":
+            dz, dn, direct = G * (h - n[t]), G * (1.0 - z[t]), G * z[t]
+        else:
+            dz, dn, direct = G * (n[t] - h), G * z[t], G * (1.0 - z[t])
+        dan = dn * (1.0 - n[t] * n[t])
+        daz = dz * (z[t] * (1.0 - z[t]))
+        if reset == "after":
+            dar = dan * ghn[t] * (r[t] * (1.0 - r[t]))
+            dgh = np.concatenate([dar, daz, dan * r[t]], axis=-1)  # (A, B, 3H)
+            dprev = direct + dgh @ W
+            dW += dgh.sum(axis=0).T @ h
+            dbh += dgh.sum(axis=(0, 1))
+        else:
+            dhr = dan @ W[2 * H:]  # (A, B, H): gradient at r * h_{t-1}
+            dar = dhr * h * (r[t] * (1.0 - r[t]))
+            drz = np.concatenate([dar, daz], axis=-1)
+            dprev = direct + dhr * r[t] + drz @ W[:2 * H]
+            dW[:2 * H] += drz.sum(axis=0).T @ h
+            dW[2 * H:] += dan.sum(axis=0).T @ (r[t] * h)
+            dbh += np.concatenate([dar, daz, dan], axis=-1).sum(axis=(0, 1))
+        dgx[t] = np.concatenate([dar, daz, dan], axis=-1)
+        if truncated:
+            carry = np.zeros_like(carry)
+            carry[1:] = dprev[:-1]
+        else:
+            carry = dprev
+    dgx_all = dgx.sum(axis=1)  # (T, B, 3H)
+    dU = np.einsum("tbg,tbi->gi", dgx_all, xs)
+    db = dgx_all.sum(axis=(0, 1))
+    return (dU, dW, db, dbh), dgx @ U, dh
+
+
+def _stack_forward(p: GRUTrainParams, xs, h0, reset, update):
+    """All layers and directions: top outputs (T, B, D*H) and caches[layer][direction]."""
+    L, D = p.W.shape[:2]
+    inp = xs
+    caches = []
+    for k in range(L):
+        outs, layer = [], []
+        for d in range(D):
+            Uk = p.U0[d] if k == 0 else p.U[k - 1, d]
+            x_d = inp if d == 0 else inp[::-1]
+            cache = cell_forward(Uk, p.W[k, d], p.b[k, d], p.bh[k, d], x_d, h0[k * D + d], reset, update)
+            cache["x"] = x_d
+            layer.append(cache)
+            outs.append(cache["hs"][1:] if d == 0 else cache["hs"][1:][::-1])
+        caches.append(layer)
+        inp = np.concatenate(outs, axis=-1) if D == 2 else outs[0]
+    return inp, caches
+
+
+def _stack_backward(p: GRUTrainParams, xs, caches, dz, reset, update, truncate):
+    """Gradients of all parameters and the total dL/dh_t of the top outputs (T, B, D*H)."""
+    L, D, _, H = p.W.shape
+    T, B, K = dz.shape
+    # the longest path takes T - 1 transitions per direction it runs in: T - 1 in a
+    # unidirectional stack, L (T - 1) when it may zig-zag through both directions
+    max_transitions = (T - 1) * (L if D == 2 else 1)
+    truncated = truncate is not None and truncate <= max_transitions
+    A = int(truncate) if truncated else 1
+    dY = np.zeros((T, A, B, D * H))
+    dY[:, 0] = dz @ p.V  # the loss terms' own gradients have age 0
+    g = {name: np.zeros_like(getattr(p, name)) for name in ("U0", "U", "W", "b", "bh")}
+    dh_top = None
+    for k in range(L - 1, -1, -1):
+        dX = None
+        dh_layer = []
+        for d in range(D):
+            cache = caches[k][d]
+            Uk = p.U0[d] if k == 0 else p.U[k - 1, d]
+            dYd = dY[..., d * H:(d + 1) * H]
+            if d == 1:
+                dYd = dYd[::-1]
+            (dU, dW, db, dbh), dXd, dh = cell_backward(Uk, p.W[k, d], cache["x"], cache, dYd, reset, update,
+                                                       truncated)
+            if d == 1:
+                dXd, dh = dXd[::-1], dh[::-1]
+            dh_layer.append(dh)
+            if k == 0:
+                g["U0"][d] = dU
+            else:
+                g["U"][k - 1, d] = dU
+            g["W"][k, d], g["b"][k, d], g["bh"][k, d] = dW, db, dbh
+            dX = dXd if dX is None else dX + dXd
+        if k == L - 1:
+            dh_top = np.concatenate(dh_layer, axis=-1) if D == 2 else dh_layer[0]
+        dY = dX
+    top = caches[-1]
+    h_top = np.concatenate([c["hs"][1:] if d == 0 else c["hs"][1:][::-1] for d, c in enumerate(top)], axis=-1)
+    grads = GRUTrainParams(g["U0"], g["U"], g["W"], g["b"], g["bh"],
+                           V=np.einsum("tbk,tbh->kh", dz, h_top), c=dz.sum(axis=(0, 1)))
+    return grads, dh_top
