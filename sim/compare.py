@@ -209,7 +209,8 @@ def compare_table(curves: Sequence[dict], *, metric: str = "normalised") -> str:
             + [_cell(c, a, metric) for a in ages] for c in curves]
     what = ("normalised fidelity (0 = chance, 1 = perfect) [95 % interval]" if metric == "normalised"
             else "raw recall metric (per curve: " + "; ".join(sorted({c["raw_label"] for c in curves})) + ")")
-    return f"{what}; span: largest age with normalised fidelity >= 0.5\n" + _table(rows, header)
+    return (f"{what}\nspan: fidelity stays >= 0.5 from the newest memory up to this age; "
+            "'.': no point at that age\n" + _table(rows, header))
 
 
 def headline(curves: list[dict]) -> list[dict]:
