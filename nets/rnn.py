@@ -47,9 +47,11 @@ from typing import ClassVar, NamedTuple
 import numpy as np
 
 from sim.core import Net, register
+from sim.schema import Key
 from sim.train import output_loss
 from ._kernels import rnn as _k
 from .activations import ACTIVATIONS, activation, derivative, sigmoid, softmax
+from .init import INITS, init_matrix
 
 __all__ = ["RNN", "RNNState", "RNNParams", "RNNTrainParams", "forward_sequence", "backward_sequence",
            "counter"]
@@ -104,6 +106,18 @@ class RNN(Net):
     kind: ClassVar[str] = "rnn"
     has_rollout: ClassVar[bool] = True
     State = RNNState
+    #: scenario [net] keys (the trainable sequence-net interface; :meth:`from_config`)
+    config_keys: ClassVar[dict[str, Key]] = {
+        "n_inputs": Key("int", min=1, doc="input units"),
+        "n_hidden": Key("int", min=1, doc="hidden units"),
+        "n_outputs": Key("int", min=1, doc="output units"),
+        "activation": Key("str", default="tanh", choices=tuple(ACTIVATIONS)),
+        "output": Key("str", default="identity", choices=_OUTPUTS),
+        "init": Key("str", default="uniform", choices=INITS, doc="initialisation of U and V (nets.init)"),
+        "init_range": Key("float", default=0.1, min=0.0, doc="r of the uniform init U(-r, r)"),
+        "recurrent_init": Key("str", default="same", choices=("same",) + INITS,
+                              doc="initialisation of W ('same': as init; 'identity' with relu = IRNN)"),
+    }
 
     def __init__(self, W, U, b=None, *, activation: str = "tanh", h0=None, V=None, c=None,
                  output: str = "identity"):
@@ -143,6 +157,22 @@ class RNN(Net):
             a.setflags(write=False)
         self.readout = (V, c)
         self.output_activation = output
+
+    @classmethod
+    def from_config(cls, net_cfg: dict, *, rng: np.random.Generator) -> "RNN":
+        """A freshly initialised net: W, U, V drawn by :func:`nets.init.init_matrix`; biases
+        U(-init_range, init_range) with the uniform init, zero otherwise; h0 = 0."""
+        H, I, K = net_cfg["n_hidden"], net_cfg["n_inputs"], net_cfg["n_outputs"]
+        scheme, r = net_cfg.get("init", "uniform"), net_cfg.get("init_range", 0.1)
+        rec = net_cfg.get("recurrent_init", "same")
+        draw = lambda s, shape: init_matrix(s, shape, rng=rng, init_range=r, hidden=H)  # noqa: E731
+        W = draw(scheme if rec == "same" else rec, (H, H))
+        U = draw(scheme, (H, I))
+        V = draw(scheme, (K, H))
+        b, c = (rng.uniform(-r, r, size=H), rng.uniform(-r, r, size=K)) if scheme == "uniform" else (
+            np.zeros(H), np.zeros(K))
+        return cls(W, U, b, V=V, c=c, activation=net_cfg.get("activation", "tanh"),
+                   output=net_cfg.get("output", "identity"))
 
     @property
     def n_units(self) -> int:

@@ -180,7 +180,8 @@ def _section_schemas(tables: dict[str, dict], origin, protocol) -> dict[str, dic
     kind = tables.get("net", {}).get("kind")
     schemas["net"] = {"kind": Key("str", choices=tuple(sorted(nets)))}
     net_cls = nets.get(kind)
-    if "net" in protocol.sections:
+    own = protocol.section_keys  # a protocol may define a section's schema itself (seqlearn: several nets)
+    if "net" in protocol.sections and "net" not in own:
         check(schemas["net"]["kind"], kind if kind is not None else _missing(origin, "net.kind"),
               source=origin("net.kind"), name="net.kind")
         schemas["net"].update(net_cls.config_keys)
@@ -195,6 +196,7 @@ def _section_schemas(tables: dict[str, dict], origin, protocol) -> dict[str, dic
         schemas["data"].update(TASKS[task])
     schemas["run"] = {**RUN_KEYS, **protocol.run_keys}
     schemas["record"] = dict(RECORD_KEYS)
+    schemas.update({sec: dict(keys) for sec, keys in own.items()})
     return schemas
 
 

@@ -471,6 +471,11 @@ class SequenceTask:
     length: int = 0
     success: str = ""
 
+    @property
+    def primary(self) -> str:
+        """The metric learning curves show by default (the one with a baseline, else accuracy)."""
+        return next(iter(self.baselines), "accuracy")
+
 
 def _last(y):
     return y[-1] if y.ndim == 3 else y

@@ -30,6 +30,9 @@ class Protocol(abc.ABC):
     optional_sections: ClassVar[tuple[str, ...]] = ()
     #: protocol-specific [run] keys
     run_keys: ClassVar[dict[str, Key]] = {}
+    #: schemas of config sections the protocol defines itself, replacing the net/rule-derived
+    #: ones (e.g. seqlearn's [net] lists several architectures and its [train] is net-independent)
+    section_keys: ClassVar[dict[str, dict[str, Key]]] = {}
     #: metric names it reports (the base names of [expect] keys)
     metrics: ClassVar[tuple[str, ...]] = ()
     #: [[plot]] kinds it can draw, each with the schema of its options
@@ -68,6 +71,7 @@ MODULES: dict[str, str] = {
     "rbm_likelihood": "rbm",
     "recall": "recall",
     "retention_attractor": "retention",
+    "seqlearn": "seqlearn",
     "sequence": "sequence",
     "stability": "stability",
     "theory": "theory",

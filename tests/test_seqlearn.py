@@ -1,0 +1,134 @@
+"""The seqlearn protocol on tiny settings: budgets, determinism, learning, divergence, freezing."""
+import math
+import textwrap
+
+import numpy as np
+import pytest
+
+from sim.errors import ScenarioError
+from sim.protocols import PROTOCOLS
+from sim.protocols.seqlearn import _freeze_masks, hidden_for_budget, n_params
+from sim.retention import validate_retention
+from sim.scenario import load_scenario
+from sim.sweep import run_scenario
+from nets.rnn import RNN
+
+
+def _scenario(tmp_path, net, train, data, run="trials = 2\nseed = 3\nn_test = 60\ncurve_test = 30", extra=""):
+    p = tmp_path / "s.toml"
+    p.write_text(textwrap.dedent(f"""
+        [meta]
+        title = "t"
+        reference = "r"
+        protocol = "seqlearn"
+        [net]
+        {net}
+        [train]
+        {train}
+        [data]
+        {data}
+        [run]
+        {run}
+        """) + extra)
+    return p
+
+
+def test_hidden_for_budget_matches_brute_force():
+    cfg = {"n_inputs": 2, "n_outputs": 1, "output": "identity", "activation": "tanh"}
+    # the tanh RNN has H^2 + H I + H + K H + K = H^2 + 4H + 1 parameters here
+    assert hidden_for_budget("rnn", cfg, 32 * 32 + 4 * 32 + 1) == 32
+    for budget in (1, 7, 100, 1000, 5000):
+        counts = {H: H * H + 4 * H + 1 for H in range(1, 200)}
+        best = min(counts, key=lambda H: (abs(counts[H] - budget), H))
+        assert hidden_for_budget("rnn", cfg, budget) == best
+    net = RNN.from_config({**cfg, "n_hidden": 5}, rng=np.random.default_rng(0))
+    assert n_params(net) == 25 + 20 + 1
+
+
+def test_tiny_run_is_deterministic_and_reports_per_arch(tmp_path):
+    p = _scenario(tmp_path,
+                  'budget = 150\narchs = [ { name = "rnn", kind = "rnn" }, { name = "elman", kind = "elman", '
+                  'n_hidden = 4, output = "identity", activation = "tanh" } ]',
+                  "optimizer = \"adam\"\nlr = 0.01\nbatch_size = 8\nupdates = 6\neval_every = 3\nclip_norm = 1.0",
+                  'task = "adding"\nT = 12', extra='[[plot]]\nkind = "learning_curves"\n[[plot]]\nkind = "grad_vs_lag"\n')
+    a = run_scenario(load_scenario(p), progress=False)
+    b = run_scenario(load_scenario(p), progress=False)
+    assert a.metrics == b.metrics
+    m = a.metrics
+    assert m["baseline_mse"] == pytest.approx(1 / 6)
+    assert m["n_params_rnn"] == 141 and m["n_params_elman"] == 16 + 8 + 4 + 4 + 1
+    for arch in ("rnn", "elman"):
+        assert 0 < m[f"mse_{arch}"] < 10 and m[f"n_diverged_{arch}"] == 0
+        assert 0 <= m[f"success_rate_{arch}"] <= 1
+    assert m["mse_rnn_over_elman"] > 0
+    tr = a.points[0]["trials"][0]
+    assert tr["rnn.curve_at"].tolist() == [3, 6] and tr["rnn.dh_init"].shape == (12,)
+    assert [s for s, _ in a.figures] == ["learning_curves", "grad_vs_lag"]
+
+
+def test_learns_short_delay_recall(tmp_path):
+    # lag 1, 4 symbols: a small tanh RNN reaches perfect recall; chance is 1/4
+    p = _scenario(tmp_path, 'archs = [ { name = "rnn", kind = "rnn", n_hidden = 8, init = "xavier" } ]',
+                  "lr = 0.05\nbatch_size = 32\nupdates = 150\neval_every = 50",
+                  'task = "delay_recall"\nlag = 1\nn_symbols = 4', run="trials = 1\nseed = 1\nn_test = 200")
+    m = run_scenario(load_scenario(p), progress=False).metrics
+    assert m["chance"] == 0.25 and m["accuracy_rnn"] >= 0.95 and m["fidelity_rnn"] >= 0.93
+    assert m["success_rate_rnn"] == 1.0 and m["updates_to_solve_rnn"] <= 150
+
+
+def test_divergence_is_recorded(tmp_path):
+    p = _scenario(tmp_path, 'archs = [ { name = "rnn", kind = "rnn", n_hidden = 6, activation = "identity", '
+                            'init_range = 3.0 } ]',
+                  "optimizer = \"sgd\"\nlr = 1e6\nbatch_size = 4\nupdates = 5\neval_every = 1",
+                  'task = "adding"\nT = 60')
+    r = run_scenario(load_scenario(p), progress=False)
+    m = r.metrics
+    assert m["n_diverged_rnn"] == 2 and m["success_rate_rnn"] == 0 and m["n_success_rnn"] == 0
+    assert "mse_rnn" not in m  # no garbage means from diverged nets
+    assert all(t["rnn.diverged"] == 1 and math.isnan(t["rnn.test_mse"]) for t in r.points[0]["trials"])
+
+
+def test_freeze_masks_and_fixed_params(tmp_path):
+    params = RNN.from_config({"n_inputs": 3, "n_hidden": 2, "n_outputs": 1}, rng=np.random.default_rng(0)).train_params()
+    m = _freeze_masks(params, ["V", "U[:, -1]"])
+    assert np.all(m["V"] == 0) and np.array_equal(m["U"], [[1, 1, 0], [1, 1, 0]])
+    with pytest.raises(ScenarioError):
+        _freeze_masks(params, ["Q"])
+    with pytest.raises(ScenarioError):
+        _freeze_masks(params, ["U[:, 5]"])
+    # a frozen, fixed readout stays fixed: the test outputs equal V h + c with V = 1, c = 0
+    p = _scenario(tmp_path, 'archs = [ { name = "rnn", kind = "rnn", n_hidden = 1, params = { V = [[1.0]], '
+                            'c = [0.0], W = [[1.25]] } } ]',
+                  'lr = 0.05\nbatch_size = 8\nupdates = 4\neval_every = 2\nfreeze = ["V", "c", "U[:, -1]"]',
+                  'task = "latch"\nT = 6\nL = 2')
+    s = load_scenario(p)
+    r = PROTOCOLS["seqlearn"].trial(s.points()[0][1], np.random.SeedSequence(0), 0)
+    assert r["rnn.n_params"] == 1 + 5 + 1 + 1 + 1
+
+
+@pytest.mark.parametrize("net, key", [
+    ('archs = [ { name = "bogus", kind = "rnn", n_hidden = 2 } ]', "net.archs[0].name"),
+    ('archs = [ { name = "rnn", kind = "rnn", n_hidden = 2, colour = 1 } ]', "net.archs[0].colour"),
+    ('archs = [ { name = "rnn", kind = "rnn" } ]', "net.archs[0].n_hidden"),
+    ('archs = [ { name = "rnn", kind = "rnn", n_hidden = 2, n_inputs = 7 } ]', "net.archs[0].n_inputs"),
+    ('archs = [ { name = "rnn", kind = "hopfield", n_hidden = 2 } ]', "net.archs[0].kind"),
+    ('archs = [ { name = "rnn", kind = "rnn", n_hidden = 2, params = { W = [[1.0]] } } ]', "net.archs[rnn].params.W"),
+])
+def test_bad_arch_tables_name_the_key(tmp_path, net, key):
+    p = _scenario(tmp_path, net, "updates = 2", 'task = "adding"\nT = 5')
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(p)
+    assert exc.value.key == key
+
+
+def test_retention_curves_from_a_lag_sweep(tmp_path):
+    p = _scenario(tmp_path, 'archs = [ { name = "rnn", kind = "rnn", n_hidden = 4 }, '
+                            '{ name = "elman", kind = "elman", n_hidden = 3 } ]',
+                  "lr = 0.01\nbatch_size = 8\nupdates = 3\neval_every = 3",
+                  'task = "delay_recall"\nn_symbols = 3', extra='[sweep]\n"data.lag" = [0, 2]\n')
+    s = load_scenario(p)
+    r = run_scenario(s, progress=False, figures=False)
+    curves = PROTOCOLS["seqlearn"].retention(s, r.points)
+    assert [c["arch"] for c in curves] == ["rnn", "elman"] and curves[0]["x"] == [0.0, 2.0]
+    validate_retention({"scenario": "t", "x_label": "memory age (items presented after it)",
+                        "y_label": "recall fidelity (0 = chance, 1 = perfect)", "curves": curves}, "test")
