@@ -157,8 +157,8 @@ class RetentionAttractor(Protocol):
         "bound": Key("float", default=0.4, min=1e-9, doc="clipped_hebb: Parisi's A"),
         "tau": Key("float", default=0.2, min=1e-9, doc="decay_hebb: forgetting time in units of N"),
         "rbm_hidden": Key("int", default=50, min=1, doc="rbm: hidden units"),
-        "rbm_updates": Key("int", default=100, min=1, doc="rbm: CD-1 updates per pattern"),
-        "rbm_lr": Key("float", default=0.1, min=1e-12, doc="rbm: learning rate"),
+        "rbm_updates": Key("int", default=30, min=1, doc="rbm: CD-1 updates per pattern"),
+        "rbm_lr": Key("float", default=0.2, min=1e-12, doc="rbm: learning rate"),
         "probes": Key("int", default=5, min=1, doc="time mode: newest patterns used as starting states"),
     }
     metrics = tuple(f"{p}_{s}" for p, _ in ARCHS.values() for s in _AGE_STATS + _TIME_STATS)
