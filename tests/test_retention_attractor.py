@@ -93,3 +93,131 @@ def test_palimpsest_rules_are_registered_and_reject_bad_options():
         decay_hebb_weights(spins(2, 5, 0), tau=-1.0)
     with pytest.raises(ValueError, match="non-integer"):
         nets.Hopfield.from_patterns(spins(2, 5, 0), rule="clipped_hebb", weights="int16")
+
+
+# --- the retention_attractor protocol ---------------------------------------------------------
+from sim.errors import ScenarioError  # noqa: E402
+from sim.protocols.retention import ARCHS, spearman  # noqa: E402
+from sim.retention import read_retention  # noqa: E402
+from sim.scenario import load_scenario  # noqa: E402
+from sim.store import new_run_dir, save_run  # noqa: E402
+from sim.sweep import run_scenario  # noqa: E402
+
+_TINY = """
+[meta]
+title = "t"
+reference = "r"
+protocol = "retention_attractor"
+[net]
+kind = "hopfield"
+n_units = 60
+[data]
+task = "random_patterns"
+load = 0.05
+[run]
+trials = 4
+seed = 7
+sweeps = 40
+archs = ["hebb", "pseudo_inverse", "clipped_hebb", "rbm"]
+rbm_hidden = 10
+rbm_updates = 5
+[sweep]
+"data.load" = [0.05, 0.4]
+[[plot]]
+kind = "retention_age"
+[[plot]]
+kind = "retention_load"
+"""
+
+
+def _scenario(tmp_path, body=_TINY, sets=()):
+    path = tmp_path / "tiny.toml"
+    path.write_text(body)
+    return load_scenario(path, overrides=list(sets))
+
+
+def test_protocol_on_a_tiny_net_shapes_theory_and_intervals(tmp_path):
+    sc = _scenario(tmp_path)
+    res = run_scenario(sc, progress=False)
+    lo_pt, hi_pt = res.points                                         # load 0.05 (P = 3), 0.4 (P = 24)
+    for pt, P in ((lo_pt, 3), (hi_pt, 24)):
+        for a in sc.config["run"]["archs"]:
+            m = np.stack([t[f"{ARCHS[a][0]}.overlap"] for t in pt["trials"]])
+            assert m.shape == (4, P) and np.all(np.abs(m) <= 1)
+            for stat in ("recalled", "recent", "oldest", "overlap"):
+                v = pt["metrics"][f"{ARCHS[a][0]}_{stat}"]
+                lo, hi = pt["intervals"][f"{ARCHS[a][0]}_{stat}"]
+                assert lo - 1e-12 <= v <= hi + 1e-12
+    # theory: 3 patterns in 60 units are far below capacity (Hebb); the projection rule
+    # stores any P <= N - 1 as fixed points; at alpha = 0.4 Hebb is blacked out
+    assert lo_pt["metrics"]["hebb_recalled"] == 1.0 and lo_pt["metrics"]["pinv_recalled"] == 1.0
+    assert hi_pt["metrics"]["hebb_recalled"] <= 0.1
+    assert hi_pt["metrics"]["clipped_recent"] > hi_pt["metrics"]["clipped_oldest"]
+    # recalled fractions are consistent with the per-trial overlaps they come from
+    m = np.stack([t["hebb.overlap"] for t in hi_pt["trials"]])
+    assert hi_pt["metrics"]["hebb_recalled"] == pytest.approx(np.mean(m >= 0.95))
+    assert {f for f, _ in res.figures} == {"retention_age", "retention_load"}
+
+
+def test_same_seed_same_result_trial_by_trial(tmp_path):
+    sc = _scenario(tmp_path, sets=["run.trials=2", "sweep.data.load=[0.4]"])
+    a = run_scenario(sc, progress=False, figures=False)
+    b = run_scenario(sc, progress=False, figures=False)
+    for ta, tb in zip(a.points[0]["trials"], b.points[0]["trials"]):
+        assert ta.keys() == tb.keys() and all(np.array_equal(ta[k], tb[k]) for k in ta)
+
+
+def test_retention_json_is_written_and_valid(tmp_path):
+    sc = _scenario(tmp_path, sets=["run.trials=3"])
+    res = run_scenario(sc, progress=False, figures=False)
+    run_dir = new_run_dir(tmp_path / "runs", sc.name, seed=7, smoke=False)
+    save_run(run_dir, sc, res, started="now")
+    doc = read_retention(run_dir)
+    assert doc["x_label"].startswith("memory age")
+    arches = [c["arch"] for c in doc["curves"]]
+    assert arches == ["hopfield-hebb", "hopfield-pinv", "hopfield-clipped", "rbm"] * 2   # highest load first
+    first = doc["curves"][0]
+    assert first["family"] == "attractor" and first["n"] == 3 and first["detail"]["load"] == pytest.approx(0.4)
+    assert first["x"] == list(range(24))
+    m = np.stack([t["hebb.overlap"] for t in res.points[1]["trials"]])
+    np.testing.assert_allclose(first["y"], (m >= 0.95).mean(axis=0))
+    np.testing.assert_allclose(first["raw"], m.mean(axis=0))
+    assert all(lo <= y <= hi for lo, y, hi in zip(first["lo"], first["y"], first["hi"]))
+
+
+def test_time_mode_records_overlap_after_t_sweeps_at_temperature(tmp_path):
+    body = _TINY.replace('archs = ["hebb", "pseudo_inverse", "clipped_hebb", "rbm"]', 'archs = ["hebb", "clipped_hebb"]')
+    body = body.replace("[[plot]]\nkind = \"retention_age\"\n[[plot]]\nkind = \"retention_load\"\n",
+                        "[[plot]]\nkind = \"retention_time\"\n")
+    sc = _scenario(tmp_path, body, sets=["run.mode='time'", "run.temperature=0.3", "run.sweeps=12", "run.probes=2",
+                                         "sweep.data.load=[0.05]", "run.trials=2"])
+    res = run_scenario(sc, progress=False)
+    t0 = res.points[0]["trials"][0]
+    assert t0["hebb.m"].shape == (2, 13) and np.all(t0["hebb.m"][:, 0] == 1.0)    # starts at the pattern
+    # T = 0.3 is far below T_c = 1 with 3 patterns: the pattern stays retrieved (mean-field m(0.3) = 0.998)
+    assert res.points[0]["metrics"]["hebb_m_end"] > 0.9
+    hot = run_scenario(_scenario(tmp_path, body, sets=["run.mode='time'", "run.temperature=3.0", "run.sweeps=12",
+                                                       "run.probes=2", "sweep.data.load=[0.05]", "run.trials=2"]),
+                       progress=False, figures=False)
+    assert abs(hot.points[0]["metrics"]["hebb_m_end"]) < 0.4          # above T_c the memory is lost
+    assert [f for f, _ in res.figures] == ["retention_time"]
+
+
+@pytest.mark.parametrize("override,key", [
+    ("run.archs=['hebb', 'lstm']", "run.archs"),
+    ("run.archs=['hebb', 'hebb']", "run.archs"),
+    ("run.temperature=0.5", "run.temperature"),
+    ("net.units='binary'", "net.kind"),
+    ("sweep.data.load=[1.0]", "data.load"),
+])
+def test_bad_settings_name_the_key(tmp_path, override, key):
+    with pytest.raises(ScenarioError) as exc:
+        _scenario(tmp_path, sets=[override])
+    assert key in str(exc.value)
+
+
+def test_spearman_against_known_values():
+    assert spearman(np.arange(5), np.arange(5)[::-1]) == pytest.approx(-1.0)
+    assert spearman(np.arange(4), np.array([1.0, 3.0, 2.0, 4.0])) == pytest.approx(0.8)
+    assert spearman(np.arange(4), np.array([0.0, 1.0, 1.0, 2.0])) == pytest.approx(np.corrcoef([0, 1, 2, 3], [0, 1.5, 1.5, 3])[0, 1])
+    assert math.isnan(spearman(np.arange(3), np.ones(3)))

@@ -256,7 +256,9 @@ class RetentionAttractor(Protocol):
             hits = (M >= run["recalled_at"]).sum(axis=0)
             n = len(M)
             ci = np.array([wilson_interval(int(h), n) for h in hits])          # (P, 2)
-            out[a] = {"age": np.arange(M.shape[1]), "recalled": hits / n, "lo": ci[:, 0], "hi": ci[:, 1],
+            y = hits / n
+            lo, hi = np.minimum(ci[:, 0], y), np.maximum(ci[:, 1], y)         # Wilson bounds at 0 / 1 are rounded
+            out[a] = {"age": np.arange(M.shape[1]), "recalled": y, "lo": lo, "hi": hi,
                       "overlap": M.mean(axis=0), "n": n}
         return out
 
