@@ -12,6 +12,9 @@ global random state). Registered tasks carry the schema of their scenario keys i
 * ``encoder_pairs``: the v environmental vectors of the v-h-v encoder (Ackley, Hinton &
   Sejnowski 1985): length 2v, unit i of V1 and unit i of V2 on.
 * ``temporal_xor``: Elman's (1990) stream of bit pairs each followed by their XOR.
+* ``plan_sequences``: Jordan's (1986) plans (one-hot) each mapped to a binary sequence.
+* ``elman_letters``: Elman's (1990) letter stream (b -> ba, d -> dii, g -> guuu) as the
+  6-bit phonetic feature vectors of his Table 1.
 """
 from __future__ import annotations
 
@@ -19,7 +22,8 @@ import numpy as np
 
 from .schema import Key
 
-__all__ = ["TASKS", "random_patterns", "n_patterns", "corrupt", "binary_stream", "bars_and_stripes", "temporal_xor", "encoder_pairs"]
+__all__ = ["TASKS", "random_patterns", "n_patterns", "corrupt", "binary_stream", "bars_and_stripes", "temporal_xor", "encoder_pairs",
+           "plan_sequences", "LETTER_FEATURES", "elman_letters"]
 
 
 def _lo(units: str) -> int:
@@ -116,6 +120,52 @@ def encoder_pairs(v: int) -> np.ndarray:
     return np.hstack([e, e])
 
 
+def plan_sequences(n_plans: int, length: int, n_bits: int, *, rng: np.random.Generator
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Jordan-style plans and the sequences they stand for (SCENARIOS.md J1).
+
+    Returns ``plans`` (n_plans, n_plans), one-hot float64, and ``seqs`` (n_plans, length,
+    n_bits), random binary float64 (fair bits) with two constraints, met by redrawing: the
+    sequences differ from each other, and no sequence is one pattern repeated (each is a
+    real oscillation when cycled).
+    """
+    if n_plans < 1 or length < 2 or n_bits < 1:
+        raise ValueError("need n_plans >= 1, length >= 2 and n_bits >= 1")
+    if n_plans > 2 ** (length * n_bits) - 2 ** n_bits:
+        raise ValueError(f"cannot draw {n_plans} distinct non-constant sequences of {length} x {n_bits} bits")
+    while True:
+        seqs = rng.integers(0, 2, size=(n_plans, length, n_bits))
+        flat = seqs.reshape(n_plans, -1)
+        constant = np.all(seqs == seqs[:, :1], axis=(1, 2))
+        if not constant.any() and len(np.unique(flat, axis=0)) == n_plans:
+            return np.eye(n_plans), seqs.astype(np.float64)
+
+
+#: Elman (1990), Table 1 [paper]: Consonantal, Vowel, Interrupted, High, Back, Voiced
+LETTER_FEATURES: dict[str, tuple[int, ...]] = {
+    "b": (1, 0, 1, 0, 0, 1),
+    "d": (1, 0, 1, 1, 0, 1),
+    "g": (1, 0, 1, 0, 1, 1),
+    "a": (0, 1, 0, 0, 1, 1),
+    "i": (0, 1, 0, 1, 0, 1),
+    "u": (0, 1, 0, 1, 1, 1),
+}
+_SYLLABLES = {"b": "ba", "d": "dii", "g": "guuu"}
+
+
+def elman_letters(n_consonants: int, *, rng: np.random.Generator) -> tuple[np.ndarray, str]:
+    """Elman's (1990) letter sequence: random consonants b, d, g (equally likely), each
+    replaced by ba, dii, guuu.
+
+    Returns the feature vectors (T, 6) float64 (:data:`LETTER_FEATURES`) and the letters as
+    a string of length T (T = sum of the syllable lengths; about 3 n_consonants).
+    """
+    if n_consonants < 1:
+        raise ValueError(f"n_consonants must be >= 1, got {n_consonants}")
+    letters = "".join(_SYLLABLES["bdg"[i]] for i in rng.integers(0, 3, size=n_consonants))
+    return np.array([LETTER_FEATURES[ch] for ch in letters], dtype=np.float64), letters
+
+
 #: scenario-visible tasks: name -> schema of their ``[data]`` keys
 TASKS: dict[str, dict[str, Key]] = {
     "bars_and_stripes": {
@@ -128,6 +178,14 @@ TASKS: dict[str, dict[str, Key]] = {
     },
     "temporal_xor": {
         "n_bits": Key("int", default=3000, min=3, doc="length of the stream (a multiple of 3)"),
+    },
+    "plan_sequences": {
+        "n_plans": Key("int", default=3, min=1, doc="number of plans (one-hot plan units)"),
+        "length": Key("int", default=5, min=2, doc="steps per sequence (one cycle)"),
+        "cycles": Key("int", default=3, min=1, doc="cycles of each sequence per training sequence"),
+    },
+    "elman_letters": {
+        "n_consonants": Key("int", default=1000, min=1, doc="consonants drawn (each becomes ba, dii or guuu)"),
     },
     "encoder_pairs": {
         "v": Key("int", default=4, min=1, doc="units per visible group (v patterns of length 2v)"),

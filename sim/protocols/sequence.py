@@ -26,7 +26,23 @@ Student-t intervals; each trial is one independent net and stream):
 * ``xor_accuracy_min``: the smallest xor_accuracy over trials;
 * ``final_sse``: the training error of the last pass (sum over steps of 1/2 (y - t)^2).
 
-Each trial also keeps ``mse_by_phase``: the mean squared error at each of ``phase`` = 12
+Task ``elman_letters`` (same paper, "Structure in letter sequences" [paper]; SCENARIOS.md
+E2): the 6-bit feature vectors of the consonants b, d, g, each followed by its vowels
+(ba, dii, guuu). The consonant after a syllable is random (which one is unpredictable,
+that one comes is not); the vowels are fully predictable. Metrics:
+
+* ``rms_vowel``, ``rms_consonant``: sqrt of the mean over steps and bits of (y - target)^2
+  at the steps whose target letter is a vowel / a consonant (the optimum for the
+  consonants, predicting the bit means, is sqrt(4/54) = 0.272 [computed]);
+* ``err_bit1`` ... ``err_bit6``: mean |y - target| of each feature bit over all steps
+  (bit 1 Consonantal, bit 4 High); ``bit1_bit4_ratio``: per trial err_bit1 / err_bit4.
+
+Each letters trial keeps ``letter_rms`` (the per-step RMS error over the first
+``_WINDOW`` test letters, with ``letter_codes`` 0..5 = b d g a i u) and
+``letter_bit_err`` (|error| of bits 1 and 4 there), drawn by the ``letter_errors`` plot
+(Elman's Figs. 5-7).
+
+Each XOR trial also keeps ``mse_by_phase``: the mean squared error at each of ``phase`` = 12
 consecutive positions of the test stream (aligned to group starts), the data of Elman's
 Fig. 3 (the RMS error over 12 consecutive inputs, a sawtooth with minima at every third
 bit), drawn by the ``error_by_position`` plot; ``sse`` per pass gives ``loss_curve``.
@@ -42,10 +58,13 @@ from ..errors import ScenarioError
 from ..rng import child, generator
 from ..schema import Key
 from ..stats import means_with_intervals
-from ..tasks import temporal_xor
+from ..tasks import elman_letters, temporal_xor
 from . import Protocol
 
 _PHASE = 12  # positions shown in Elman's Fig. 3
+_WINDOW = 24  # letters shown in the letter-error figure
+_LETTERS = "bdgaiu"
+_N_IN = {"temporal_xor": 1, "elman_letters": 6}
 
 
 class Sequence(Protocol):
@@ -56,8 +75,9 @@ class Sequence(Protocol):
                           doc="a trial passes when MSE(XOR steps) / MSE(other steps) is below this"),
     }
     metrics = ("xor_mse", "other_mse", "xor_mse_ratio", "n_pass", "xor_accuracy", "other_accuracy",
-               "xor_accuracy_min", "final_sse")
-    plots = {"error_by_position": {}, "loss_curve": {}}
+               "xor_accuracy_min", "final_sse",
+               "rms_vowel", "rms_consonant", "bit1_bit4_ratio") + tuple(f"err_bit{i}" for i in range(1, 7))
+    plots = {"error_by_position": {}, "loss_curve": {}, "letter_errors": {}}
 
     def validate(self, scenario) -> None:
         src = str(scenario.path)
@@ -67,11 +87,12 @@ class Sequence(Protocol):
                 raise ScenarioError(src, "net.kind", "the sequence protocol trains an 'elman' net")
             if cfg["train"]["rule"] != "copy_back":
                 raise ScenarioError(src, "train.rule", "the sequence protocol trains with rule 'copy_back'")
-            if data["task"] != "temporal_xor":
-                raise ScenarioError(src, "data.task", "the sequence protocol supports task 'temporal_xor'")
-            if net_cfg["n_inputs"] != 1 or net_cfg["n_outputs"] != 1:
-                raise ScenarioError(src, "net.n_inputs", "temporal_xor needs 1 input and 1 output unit")
-            if data["n_bits"] % 3:
+            if data["task"] not in _N_IN:
+                raise ScenarioError(src, "data.task", f"the sequence protocol supports tasks {sorted(_N_IN)}")
+            n = _N_IN[data["task"]]
+            if net_cfg["n_inputs"] != n or net_cfg["n_outputs"] != n:
+                raise ScenarioError(src, "net.n_inputs", f"{data['task']} needs {n} input and {n} output units")
+            if data["task"] == "temporal_xor" and data["n_bits"] % 3:
                 raise ScenarioError(src, "data.n_bits", "expected a multiple of 3 (whole bit groups)")
 
     # --- one trial ----------------------------------------------------------------------
@@ -79,16 +100,35 @@ class Sequence(Protocol):
     def _train(cfg, ss_k):
         from nets.elman import copy_back_train
 
-        n = cfg["data"]["n_bits"]
-        xs = temporal_xor(n, rng=generator(ss_k, "data"))
+        xs = _stream(cfg["data"], generator(ss_k, "data"))[0]
         net = get_net(cfg["net"]["kind"]).from_config(cfg["net"], rng=generator(ss_k, "init"))
         tr = cfg["train"]
         params, h, sse = copy_back_train(net, net.train_params(), xs, np.roll(xs, -1, axis=0),
                                          lr=tr["lr"], passes=tr["passes"])
-        return net, params, h, sse
+        return net, params, h, sse, len(xs)
+
+    @staticmethod
+    def _test_letters(cfg, ss_k, net, params, h):
+        xs, letters = _stream(cfg["data"], generator(ss_k, "test"))
+        target = np.roll(xs, -1, axis=0)                      # (T, 6)
+        nxt = np.roll(np.array([_LETTERS.index(ch) for ch in letters]), -1)
+        _, y = net.forward(params, xs, state0=h)               # (T, 6)
+        sq = (y - target) ** 2
+        vowel = nxt >= 3
+        out = {"rms_vowel": float(np.sqrt(sq[vowel].mean())), "rms_consonant": float(np.sqrt(sq[~vowel].mean()))}
+        err = np.abs(y - target).mean(axis=0)
+        for i in range(6):
+            out[f"err_bit{i + 1}"] = float(err[i])
+        w = slice(0, min(_WINDOW, len(xs)))
+        out["letter_rms"] = np.sqrt(sq[w].mean(axis=1))
+        out["letter_codes"] = nxt[w]
+        out["letter_bit_err"] = np.abs(y - target)[w][:, [0, 3]]
+        return out
 
     @staticmethod
     def _test(cfg, ss_k, net, params, h):
+        if cfg["data"]["task"] == "elman_letters":
+            return Sequence._test_letters(cfg, ss_k, net, params, h)
         xs = temporal_xor(cfg["data"]["n_bits"], rng=generator(ss_k, "test"))
         target = np.roll(xs, -1, axis=0)[:, 0]               # (T,)
         _, y = net.forward(params, xs, state0=h)              # (T, 1)
@@ -106,12 +146,19 @@ class Sequence(Protocol):
 
     def trial(self, cfg, ss, k):
         ss_k = child(ss, k)
-        net, params, h, sse = self._train(cfg, ss_k)
+        net, params, h, sse, steps = self._train(cfg, ss_k)
         out = self._test(cfg, ss_k, net, params, h)
         out["sse"] = sse
+        out["steps"] = steps
         return out
 
     def aggregate(self, cfg, results):
+        if cfg["data"]["task"] == "elman_letters":
+            names = ("rms_vowel", "rms_consonant") + tuple(f"err_bit{i}" for i in range(1, 7))
+            per = {m: [r[m] for r in results] for m in names}
+            per["bit1_bit4_ratio"] = [r["err_bit1"] / r["err_bit4"] for r in results]
+            per["final_sse"] = [r["sse"][-1] for r in results]
+            return means_with_intervals(per)
         ratio = [r["xor_mse"] / r["other_mse"] for r in results]
         per = {
             "xor_mse": [r["xor_mse"] for r in results],
@@ -130,7 +177,7 @@ class Sequence(Protocol):
 
     # --- figures --------------------------------------------------------------------------
     def figures(self, scenario, points, demo) -> list[tuple[str, Any]]:
-        from ..plots.sequence import error_by_position_figure, loss_curve_figure
+        from ..plots.sequence import error_by_position_figure, letter_errors_figure, loss_curve_figure
 
         out = []
         name = scenario.meta.get("id") or scenario.name
@@ -138,13 +185,25 @@ class Sequence(Protocol):
             for p in points:
                 stem = spec["kind"] + (f"_{p['label']}" if p["label"] else "")
                 trials = p["trials"]
-                if spec["kind"] == "error_by_position":
+                if spec["kind"] == "letter_errors":
+                    fig = letter_errors_figure(np.array([r["letter_rms"] for r in trials]),
+                                               [_LETTERS[i] for i in trials[0]["letter_codes"]],
+                                               np.array([r["letter_bit_err"] for r in trials]),
+                                               title=f"{name}: error predicting the next letter (fresh stream)")
+                elif spec["kind"] == "error_by_position":
                     fig = error_by_position_figure(np.array([r["mse_by_phase"] for r in trials]), period=3,
                                                    predictable=(2,),
                                                    title=f"{name}: error by position on a fresh stream")
                 else:
-                    fig = loss_curve_figure(np.array([r["sse"] for r in trials]) / scenario.config["data"]["n_bits"],
+                    fig = loss_curve_figure(np.array([r["sse"] / r["steps"] for r in trials]),
                                             ylabel="mean 1/2 (y - target)$^2$ per input",
                                             title=f"{name}: training error per pass")
                 out.append((stem, fig))
         return out
+
+
+def _stream(data: dict, rng) -> tuple[np.ndarray, str | None]:
+    """The stream (T, I) of a ``[data]`` table, and its letters for ``elman_letters``."""
+    if data["task"] == "elman_letters":
+        return elman_letters(data["n_consonants"], rng=rng)
+    return temporal_xor(data["n_bits"], rng=rng), None
