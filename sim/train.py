@@ -417,23 +417,62 @@ def gradcheck(f: Callable[[Any], float], params, grads, eps: float = 1e-5) -> li
 # --- fit loop --------------------------------------------------------------------------
 class FitResult(NamedTuple):
     params: Any
-    #: mean training loss over each epoch's batches, (epochs,)
+    #: mean training loss over each epoch's batches, (epochs run,)
     loss: np.ndarray
-    #: joint gradient norm (before clipping) averaged over each epoch's batches, (epochs,)
+    #: joint gradient norm (before clipping) averaged over each epoch's batches, (epochs run,)
     grad_norm: np.ndarray
-    #: joint parameter norm at the end of each epoch, (epochs,)
+    #: joint parameter norm at the end of each epoch, (epochs run,)
     param_norm: np.ndarray
+    #: validation loss at the end of each epoch, (epochs run,); empty without validation
+    val_loss: np.ndarray = np.empty(0)
+    #: epoch (1-based) whose parameters were returned (the best validation loss with
+    #: ``restore_best``, else the last epoch run)
+    best_epoch: int = 0
+    #: whether early stopping ended training before ``epochs``
+    stopped_early: bool = False
+
+
+def _split_validation(xs, ys, axis, validation, validation_split):
+    """(xs, ys, xs_val, ys_val): the training set and the held-out set (or None, None)."""
+    if validation is not None and validation_split is not None:
+        raise ValueError("give validation or validation_split, not both")
+    if validation is not None:
+        xv, yv = (np.asarray(a, dtype=np.float64) for a in validation)
+        if xv.ndim != 3 or xv.shape[0] != xs.shape[0] or xv.shape[2] != xs.shape[2]:
+            raise ValueError(f"validation inputs must have shape ({xs.shape[0]}, N_val, {xs.shape[2]}), got {xv.shape}")
+        if yv.ndim != ys.ndim or yv.shape[axis] != xv.shape[1]:
+            raise ValueError(f"validation targets {yv.shape} do not match {xv.shape[1]} validation sequences")
+        return xs, ys, xv, yv
+    if validation_split is None:
+        return xs, ys, None, None
+    if not 0.0 < validation_split < 1.0:
+        raise ValueError(f"validation_split must be in (0, 1), got {validation_split}")
+    N = xs.shape[1]
+    n_val = int(np.ceil(validation_split * N))
+    if n_val >= N:
+        raise ValueError(f"validation_split {validation_split} of {N} sequences leaves none for training")
+    cut = N - n_val  # the last n_val sequences, as given (no rng draw: the split does not move the seeds)
+    return xs[:, :cut], np.take(ys, np.arange(cut), axis=axis), xs[:, cut:], np.take(ys, np.arange(cut, N), axis=axis)
 
 
 def fit(net, params, xs, ys, *, loss: str | Loss, optimizer: Optimizer, epochs: int,
         rng: np.random.Generator, batch_size: int = 1, truncate: int | None = None,
         clip_norm: float | None = None, clip_value: float | None = None,
-        state0=None) -> FitResult:
+        state0=None, validation=None, validation_split: float | None = None,
+        patience: int | None = None, min_delta: float = 0.0, restore_best: bool = True) -> FitResult:
     """Train ``params`` of a sequence net by (truncated) BPTT on N sequences.
 
     Each epoch visits the sequences in a fresh random order drawn from ``rng`` and makes
     one update per mini-batch (``batch_size = 1``: online training). The gradient is
     clipped by value, then by norm, when asked.
+
+    Early stopping: with a validation set (``validation = (xs_val, ys_val)``, or
+    ``validation_split = f``: the *last* ceil(f N) sequences are held out, without a draw
+    from ``rng``), the validation loss (the full, untruncated loss of the current
+    parameters) is computed after every epoch. With ``patience = p``, training stops when
+    it has not improved on the best so far by more than ``min_delta`` for p epochs in a
+    row; with ``restore_best`` the parameters of the best epoch are returned. Without a
+    validation set, training is exactly as before (same updates, same results).
 
     Parameters
     ----------
@@ -441,6 +480,11 @@ def fit(net, params, xs, ys, *, loss: str | Loss, optimizer: Optimizer, epochs: 
     params : the net's trainable parameters (e.g. ``net.train_params()``)
     xs : ndarray (T, N, I)
     ys : ndarray (T, N, K) (a target per step) or (N, K) (one target after the last step)
+    validation : (xs_val (T, N_val, I), ys_val like ys), optional
+    validation_split : float in (0, 1), optional
+    patience : int >= 1, optional (needs a validation set)
+    min_delta : float >= 0
+    restore_best : bool
     """
     if epochs < 1 or batch_size < 1:
         raise ValueError("epochs and batch_size must be >= 1")
@@ -452,7 +496,15 @@ def fit(net, params, xs, ys, *, loss: str | Loss, optimizer: Optimizer, epochs: 
     axis = 1 if ys.ndim == 3 else 0
     if ys.shape[axis] != N:
         raise ValueError(f"targets {ys.shape} do not match {N} input sequences")
-    losses, gnorms, pnorms = np.empty(epochs), np.empty(epochs), np.empty(epochs)
+    xs, ys, xv, yv = _split_validation(xs, ys, axis, validation, validation_split)
+    if patience is not None and (xv is None or patience < 1):
+        raise ValueError("patience needs a validation set and must be >= 1")
+    if not min_delta >= 0:
+        raise ValueError(f"min_delta must be >= 0, got {min_delta}")
+    N = xs.shape[1]
+    losses, gnorms, pnorms, vals = [], [], [], []
+    best, best_params, best_epoch, since = np.inf, params, 0, 0
+    stopped = False
     for e in range(epochs):
         order = rng.permutation(N)
         tot, gtot = 0.0, 0.0
@@ -467,5 +519,22 @@ def fit(net, params, xs, ys, *, loss: str | Loss, optimizer: Optimizer, epochs: 
             if clip_norm is not None:
                 grads = clip_by_norm(grads, clip_norm)
             params = optimizer.step(params, grads)
-        losses[e], gnorms[e], pnorms[e] = tot / N, gtot / N, global_norm(params)
-    return FitResult(params, losses, gnorms, pnorms)
+        losses.append(tot / N)
+        gnorms.append(gtot / N)
+        pnorms.append(global_norm(params))
+        if xv is None:
+            continue
+        v = float(net.bptt(params, xv, yv, state0, loss=loss)[0])
+        vals.append(v)
+        if v < best - min_delta:
+            best, best_params, best_epoch, since = v, params, e + 1, 0
+        else:
+            since += 1
+            if patience is not None and since >= patience:
+                stopped = True
+                break
+    n_run = len(losses)
+    if xv is None or not restore_best:
+        best_params, best_epoch = params, n_run
+    return FitResult(best_params, np.array(losses), np.array(gnorms), np.array(pnorms), np.array(vals),
+                     best_epoch, stopped)
