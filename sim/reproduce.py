@@ -157,7 +157,9 @@ def render_report(entries: list[dict[str, Any]], *, smoke: bool) -> str:
              "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     n_exp = n_pass = n_unchecked = 0
     for e in entries:
-        first = [e.get("id", ""), f"`{e['scenario']}`", e.get("reference", ""), "", "", "", "", "",
+        name = f"`{e['scenario']}`"
+        first = [e.get("id", ""), f"[{name}]({e['scenario']}/)" if e.get("figures") else name,
+                 e.get("reference", ""), "", "", "", "", "",
                  f"{e['runtime_s']:.1f}" if "runtime_s" in e else ""]
         rows = []
         if "error" in e:

@@ -59,6 +59,7 @@ def test_report_figures_and_state(sdir, tmp_path, capsys):
     assert rows[0].startswith("| id | scenario | reference | metric | published | measured | expected | result")
     h4 = next(r for r in rows if "exact_recall[n_memories=10]" in r)
     assert "| 0.6 |" in h4 and "[0.5, 0.85]" in h4 and "pass" in h4  # published value and interval
+    assert any(r.startswith("| H4 | [`hopfield_1982_recall`](hopfield_1982_recall/) |") for r in rows)
     state = _state(out)
     assert set(state) == set(TINY)
     measured = {r["metric"]: r["measured"] for r in state["hopfield_1982_recall"]["rows"]}
