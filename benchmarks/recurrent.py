@@ -1,5 +1,8 @@
 r"""Recurrent-net training step: rnnlab's fused numba kernel vs the numpy path vs torch.nn.RNN.
 
+The gated cells' cases (``CELL_CASES``: benchmarks/_lstm_cases.py, ...) run after the RNN's
+in the same process, with their own tables and targets.
+
 Run ``python -m benchmarks.recurrent [--quick] [--threads 2] [--no-torch]``; it prints a
 table and writes ``benchmarks/results/recurrent.json``. Not part of the test suite.
 
@@ -36,6 +39,7 @@ if __name__ == "__main__":
     pin(sys.argv[1:] if any(a.startswith("--threads") for a in sys.argv[1:]) else ["--threads", "2"])
 
 import argparse  # noqa: E402
+import importlib  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -44,6 +48,9 @@ import numpy as np  # noqa: E402
 from benchmarks._harness import CpuMeter, fmt_cpu, machine, machine_lines, table, time_rounds, write_json  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "recurrent.json"
+#: gated-cell case modules run after the RNN cases; each has NAME and
+#: run(torch, *, rounds, reps, min_time, quick) -> {"results", "targets", "lines", ...}
+CELL_CASES = ["benchmarks._lstm_cases"]
 T_STEPS, N_IN, N_OUT = 100, 16, 16
 CASES = [(32, 1), (32, 32), (128, 1), (128, 32)]
 
@@ -239,9 +246,19 @@ def main(argv=None) -> int:
                              "PASS" if g["pass"] else "MISS"] for g in goals]))
     else:
         lines.append("targets vs torch: not measured (torch not importable)")
+    cells = {}
+    for mod in CELL_CASES:
+        cases = importlib.import_module(mod)
+        out = cases.run(torch, rounds=rounds, reps=reps, min_time=min_time, quick=args.quick)
+        cells[cases.NAME] = out
+        lines += [""] + out["lines"]
+        if out["targets"]:
+            lines.append(table(["target (PERFORMANCE.md)", "H", "B", "measured", "goal", "result"],
+                               [[g["target"], str(g["H"]), str(g["B"]), f"{g['measured']:.2f}x",
+                                 f">= {g['goal']:g}x", "PASS" if g["pass"] else "MISS"] for g in out["targets"]]))
     print("\n".join(lines))
     write_json(args.out, {"machine": mc, "torch": torch_note, "first_call_s": first, "results": results,
-                          "tanh_cost": tanh, "targets": goals,
+                          "tanh_cost": tanh, "targets": goals, "cells": cells,
                           "settings": {"rounds": rounds, "reps": reps, "min_time": min_time,
                                        "threads": args.threads}})
     return 0

@@ -394,3 +394,58 @@ def test_fit_lowers_the_loss():
                         rng=np.random.default_rng(0), batch_size=8)
     assert res.loss[-1] < 0.5 * res.loss[0]
     assert type(res.params) is type(net.train_params())
+
+
+# --- the fused numba kernel ----------------------------------------------------------------
+KERNEL_CASES = [({}, "mse", "identity", False, 1), ({"peepholes": False}, "cross_entropy", "softmax", False, 9),
+                ({"forget_gate": False}, "bce", "sigmoid", True, 3), ({"variant": "NP"}, "mse", "identity", True, 8)]
+
+
+@pytest.mark.parametrize("kw,loss,out,many_to_one,Bk", KERNEL_CASES)
+def test_kernel_equals_numpy_twin(kw, loss, out, many_to_one, Bk):
+    rng = np.random.default_rng(37)
+    net = _net(38, n_hidden=5, n_outputs=4, output=out, **kw)
+    xs = rng.normal(size=(7, Bk, I))
+    ys = _targets(rng, loss, (Bk, 4) if many_to_one else (7, Bk, 4))
+    s0 = LSTMState(rng.normal(size=(Bk, 5)), rng.normal(size=(Bk, 5)))
+    from nets._kernels.lstm import covers
+    assert covers(net, loss, None, 7)
+    for reduction in ("mean", "sum"):
+        a = net.bptt(net.train_params(), xs, ys, s0, loss=loss, reduction=reduction)
+        b = net.bptt(net.train_params(), xs, ys, s0, loss=loss, reduction=reduction, fast=True)
+        assert abs(a[0] - b[0]) <= 1e-12 * max(1.0, abs(a[0]))
+        for n, ga, gb in zip(a[1]._fields, a[1], b[1]):
+            np.testing.assert_allclose(gb, ga, rtol=0, atol=1e-12, err_msg=n)
+        for k in ("dh_norm", "dc_norm", "h", "c"):
+            np.testing.assert_allclose(b[2][k], a[2][k], rtol=0, atol=1e-12, err_msg=k)
+        for k in "ifgo":
+            np.testing.assert_allclose(b[2]["gates"][k], a[2]["gates"][k], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(b[2]["state"].c, a[2]["state"].c, rtol=0, atol=1e-12)
+    p32 = type(net.params)(*(p.astype(np.float32) for p in net.params))
+    c = net.bptt(p32, xs, ys, s0, loss=loss, fast=True)
+    a = net.bptt(net.train_params(), xs, ys, s0, loss=loss)
+    assert all(g.dtype == np.float32 for g in c[1])
+    assert abs(c[0] - a[0]) < 1e-5 * max(1.0, abs(a[0]))
+    for ga, gc in zip(a[1], c[1]):
+        np.testing.assert_allclose(gc, ga, rtol=0, atol=2e-4 * max(1.0, np.abs(ga).max()))
+
+
+def test_kernel_finite_differences_and_fallback():
+    rng = np.random.default_rng(39)
+    net = _net(40)
+    xs, ys = rng.normal(size=(T, B, I)), rng.normal(size=(T, B, K))
+    p = net.train_params()
+    _, g, _ = net.bptt(p, xs, ys, loss="mse", fast=True)
+    errs = gradcheck(lambda q: net.bptt(q, xs, ys, loss="mse", fast=True)[0], p, g)
+    assert max(errs) < 1e-6
+    # configurations the kernel does not cover fall back to the numpy path: same numbers
+    from nets._kernels.lstm import covers
+    for other, kw in ((_net(41, variant="CIFG"), {}), (_net(42, n_layers=2), {}), (net, {"truncate": 2}),
+                      (_net(43, cell_input="logistic2"), {}), (net, {"loss": "mae"})):
+        kw = {"loss": "mse", **kw}
+        assert not covers(other, kw["loss"], kw.get("truncate"), T)
+        a = other.bptt(other.train_params(), xs, ys, **kw)
+        b = other.bptt(other.train_params(), xs, ys, fast=True, **kw)
+        assert a[0] == b[0]
+        for x, y in zip(a[1], b[1]):
+            np.testing.assert_array_equal(x, y)
