@@ -120,7 +120,8 @@ def success_curve_figure(points: list[dict], key: str, *, title: str | None = No
                 lo.append(p["intervals"][f"success_rate_{a}"][0])
                 hi.append(p["intervals"][f"success_rate_{a}"][1])
         ys_a = np.array(ys)
-        ax.errorbar(xs, ys_a, yerr=[ys_a - np.array(lo), np.array(hi) - ys_a], marker="o", capsize=3,
+        yerr = np.maximum(0.0, [ys_a - np.array(lo), np.array(hi) - ys_a])  # Wilson bounds contain p up to rounding
+        ax.errorbar(xs, ys_a, yerr=yerr, marker="o", capsize=3,
                     color=_colour(i), label=a)
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel(key)

@@ -12,6 +12,11 @@ same held-out set of ``run.n_test`` sequences (stream ``test``). A learning curv
 task's test metric on ``run.curve_test`` sequences of stream ``curve``) is recorded every
 ``train.eval_every`` updates.
 
+Fixed initial values: an architecture's ``params = { W = [[1.25]], U = [[nan, 1.0]] }``
+replaces those entries of the drawn initial parameters (``nan`` keeps the drawn value);
+with ``train.freeze = ["V", "U[:, -1]"]`` (whole arrays or matrix columns) they keep their
+values during training (Bengio's latch: a fixed readout and a unit-weight noise input).
+
 Equal parameter budgets: with ``[net] budget = P`` every architecture without its own
 ``n_hidden`` gets the n_hidden whose trainable-parameter count is closest to P
 (:func:`hidden_for_budget`).
@@ -36,7 +41,8 @@ metrics q (``mse``, ``ce``, ``accuracy``, ``fidelity`` = (acc - chance)/(1 - cha
 :attr:`SequenceTask.success`), ``n_diverged_<a>``, ``updates_to_solve_<a>`` (median over
 trials of the first curve point meeting the criterion on the curve set; NaN if none),
 ``n_params_<a>``, ``grad_ratio_init_<a>``, ``grad_ratio_<a>``; paired ratios
-``<q>_<a>_over_<b>`` (q = mse, ce: mean over trials of the per-trial ratio); and the
+``<q>_<a>_over_<b>`` for b in rnn, lstm, gru (q = mse, ce: mean over trials of the per-trial
+ratio); and the
 task's baselines ``baseline_mse`` / ``baseline_ce`` and ``chance``.
 
 Figures (``[[plot]]`` kinds): ``learning_curves`` (test metric vs updates per architecture,
@@ -73,12 +79,14 @@ TEST_METRICS = ("mse", "ce", "accuracy", "fidelity", "mse_ratio", "ce_ratio", "m
 _PER_ARCH = TEST_METRICS + ("final_loss", "success_rate", "n_success", "n_diverged", "updates_to_solve",
                             "n_params", "grad_ratio_init", "grad_ratio")
 _FROM_TASK = ("n_inputs", "n_outputs", "output")
+#: paired ratios <q>_<a>_over_<b> are reported against these reference architectures
+_RATIO_TO = ("rnn", "lstm", "gru")
 
 
 def _metric_names() -> tuple[str, ...]:
     out = ["baseline_mse", "baseline_ce", "chance"]
     out += [f"{q}_{a}" for a in ARCH_NAMES for q in _PER_ARCH]
-    out += [f"{q}_{a}_over_{b}" for q in ("mse", "ce") for a in ARCH_NAMES for b in ARCH_NAMES if a != b]
+    out += [f"{q}_{a}_over_{b}" for q in ("mse", "ce") for a in ARCH_NAMES for b in _RATIO_TO if a != b]
     return tuple(out)
 
 
@@ -215,7 +223,7 @@ def _set_params(params, fixed: dict, source: str, where: str):
         if a.shape != np.shape(getattr(params, k)):
             raise ScenarioError(source, f"{where}.params.{k}", f"expected shape {np.shape(getattr(params, k))}, "
                                 f"got {a.shape}")
-        new[k] = a
+        new[k] = np.where(np.isnan(a), getattr(params, k), a)  # nan: keep the drawn initial value
     return params._replace(**new)
 
 
@@ -329,7 +337,7 @@ class SeqLearn(Protocol):
         for q in ("mse", "ce"):
             for a in names:
                 for b in names:
-                    if a != b:
+                    if a != b and b in _RATIO_TO:
                         with np.errstate(divide="ignore", invalid="ignore"):
                             mean_put(f"{q}_{a}_over_{b}", col(a, f"test_{q}") / col(b, f"test_{q}"))
         return metrics, intervals
