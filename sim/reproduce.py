@@ -35,6 +35,7 @@ from .store import atomic_write_bytes, git_revision, write_json
 __all__ = ["STATE_VERSION", "scenario_files", "select", "state_key", "reproduce", "render_report"]
 
 STATE_VERSION = 1
+_MAX_ERROR = 300  # characters of an error message kept in the progress line and the report
 
 
 def scenario_files(scenario_dir: str | Path) -> list[Path]:
@@ -219,6 +220,8 @@ def reproduce(scenario_dir: str | Path, *, out: str | Path, figures_dir: str | P
                 entry = _run_one(path, smoke=smoke, out=out, figures_dir=figures_dir, workers=workers)
             except Exception as exc:  # a broken scenario must not stop the others; it is reported, not stored
                 detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+                if len(detail) > _MAX_ERROR:  # the full message: rnnlab run FILE
+                    detail = detail[:_MAX_ERROR] + f" ... (truncated; rnnlab run {path} shows it all)"
                 print(f"{prefix}: ERROR {detail}", file=stream, flush=True)
                 meta = _meta(path)
                 entry = {"scenario": path.stem, "id": str(meta.get("id", "")),

@@ -150,7 +150,7 @@ def test_failures_and_errors_exit_1_and_are_reported(sdir, tmp_path, capsys):
     assert main(_argv(sdir, out, "--only", "P2", "zz_broken")) == 1
     report = (out / "figs" / "REPORT.md").read_text()
     assert "| held_ticks[gate=latch] |  | 40 | [41, 50] | FAIL |" in report
-    assert "ERROR: " in report and "1 failed, 1 errored" in report
+    assert "ERROR: " in report and "1 failed, 1 errored" in report and "NAND-ish" in report
     assert set(_state(out)) == {P2}  # the errored scenario is retried next time, not stored
 
 
