@@ -210,6 +210,10 @@ def test_compare_runs_scenarios_at_several_seeds(tmp_path, capsys, monkeypatch):
     assert main(["compare", "--scenarios", str(p2), "--out", str(tmp_path / "o")]) == 2  # not a retention protocol
     assert "writes no retention curves" in capsys.readouterr().err
 
+    monkeypatch.setattr(type(PROTOCOLS["gates"]), "retention", lambda self, sc, pts: [], raising=False)
+    assert main(["compare", "--scenarios", str(p2), "--out", str(tmp_path / "none")]) == 2  # ran, but no curves
+    assert "wrote retention curves" in capsys.readouterr().err
+
     def retention(self, scenario, points):  # a stand-in retention protocol: curve depends on the seed
         s = scenario.config["run"]["seed"]
         y = np.array([1.0, 0.5, 0.0]) * (1 if s == 1 else 0.5)
