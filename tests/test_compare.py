@@ -225,3 +225,16 @@ def test_compare_runs_scenarios_at_several_seeds(tmp_path, capsys, monkeypatch):
     assert len(list((tmp_path / "o" / "mcculloch_pitts_1943_gates").iterdir())) == 2  # one stored run per seed
     row = next(ln for ln in out.splitlines() if ln.startswith("mp "))
     assert row.split()[2] == "4" and "0.75 [0.75,0.75]" in row  # pooled over the two seeds
+
+
+def test_figure_styles_families_and_keeps_colours_distinct():
+    from sim.plots.retention import retention_compare_figure
+
+    curves = [dict(_curve(f"arch{i}", "attractor" if i < 6 else "sequence"), label=f"arch{i}") for i in range(12)]
+    fig = retention_compare_figure(curves, x_label="age", y_label="fidelity")
+    lines = [ln for ln in fig.axes[0].get_lines() if ln.get_label().startswith("arch")]
+    assert len(lines) == 12 and len({ln.get_color() for ln in lines}) == 12
+    assert {ln.get_linestyle() for ln in lines[:6]} == {"-"} and {ln.get_linestyle() for ln in lines[6:]} == {"--"}
+    assert fig.axes[0].get_xscale() == "symlog" and len(fig.axes[0].collections) == 12  # one band per curve
+    with pytest.raises(ValueError, match="metric"):
+        retention_compare_figure(curves, metric="best", x_label="a", y_label="b")

@@ -36,7 +36,13 @@ def retention_compare_figure(curves: Sequence[dict[str, Any]], *, metric: str = 
     fig = _figure(8.0, 5.0)
     ax = fig.add_subplot()
     archs = list(dict.fromkeys(c["arch"] for c in curves))
-    palette = [f"C{i % 10}" for i in range(len(archs))]
+    if len(archs) <= 10:
+        palette = [f"C{i}" for i in range(len(archs))]
+    else:  # 11 architectures in the default comparison: no colour may repeat
+        from matplotlib import colormaps
+
+        tab = colormaps["tab20"].colors
+        palette = [tab[(2 * i) % 20 + (2 * i) // 20] for i in range(len(archs))]
     colour = dict(zip(archs, palette))
     for c in curves:
         x = np.asarray(c["x"], float)
