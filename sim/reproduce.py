@@ -10,7 +10,9 @@ id, reference, metric, published value, measured value, expected interval, pass/
 and the scenario's runtime, plus totals.
 
 Resuming: a state entry is reused when its scenario file has the same SHA-256 and the
-same mode (smoke/full); otherwise, or with ``--fresh``, the scenario runs again. A run
+same mode (smoke/full); otherwise, or with ``--fresh``, the scenario runs again. Code
+changes do not invalidate stored entries (each records its git revision, and the report
+says when its rows come from more than one revision). A run
 killed midway and started again runs only the unfinished scenarios and ends with the
 same table (resumed entries keep their stored runtimes). A scenario that raises is
 reported as ``ERROR`` and is not stored, so the next run retries it.
@@ -123,7 +125,8 @@ def _run_one(path: Path, *, smoke: bool, out: Path, figures_dir: Path, workers: 
             "unchecked": [{"metric": e.metric, "expected": e.describe(), "published": e.published}
                           for e in scenario.unchecked],
             "passed": bool(result.passed), "runtime_s": round(result.runtime, 2), "run_dir": str(run_dir),
-            "figures": figs, "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "figures": figs, "git": git_revision(),
+            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
 def _fmt(v: Any) -> str:
@@ -186,7 +189,12 @@ def render_report(entries: list[dict[str, Any]], *, smoke: bool) -> str:
               f"- scenarios: {n_sc}: {sc_pass} passed, {n_sc - sc_pass - sc_err} failed, {sc_err} errored",
               f"- expectations: {n_exp} checked: {n_pass} passed, {n_exp - n_pass} failed"
               + (f"; {n_unchecked} not run in this mode" if n_unchecked else ""),
-              f"- summed scenario runtime: {total:.1f} s", ""]
+              f"- summed scenario runtime: {total:.1f} s"]
+    revs = sorted({e["git"] for e in entries if e.get("git")})
+    if len(revs) > 1:  # the state is keyed by scenario file and mode, not by the code that ran it
+        lines.append(f"- results come from {len(revs)} code revisions ({', '.join(r[:12] for r in revs)}); "
+                     "`rnnlab reproduce --fresh` reruns everything at one")
+    lines.append("")
     return "\n".join(lines)
 
 

@@ -173,3 +173,10 @@ def test_report_escapes_pipes_and_lists_unchecked():
     text = render_report(entries, smoke=True)
     assert r"| X | `s` | ref | \|m\| |  | 0.5 | <= 1 | pass | 1.5 |" in text
     assert "| m[n=9] | 1 |  | >= 0 | not run in this mode |" in text and "1 not run in this mode" in text
+
+
+def test_report_says_when_rows_come_from_several_code_revisions():
+    e = {"scenario": "s", "runtime_s": 1.0, "passed": True, "rows": [], "git": "a" * 40}
+    assert "code revisions" not in render_report([e, {**e, "scenario": "t"}], smoke=False)
+    text = render_report([e, {**e, "scenario": "t", "git": "b" * 40}], smoke=False)
+    assert "results come from 2 code revisions (aaaaaaaaaaaa, bbbbbbbbbbbb)" in text
