@@ -398,7 +398,13 @@ def test_fit_lowers_the_loss():
 
 # --- the fused numba kernel ----------------------------------------------------------------
 KERNEL_CASES = [({}, "mse", "identity", False, 1), ({"peepholes": False}, "cross_entropy", "softmax", False, 9),
-                ({"forget_gate": False}, "bce", "sigmoid", True, 3), ({"variant": "NP"}, "mse", "identity", True, 8)]
+                ({"forget_gate": False}, "bce", "sigmoid", True, 3), ({"variant": "NP"}, "mse", "identity", True, 8),
+                ({"variant": "NOG", "forget_gate": False, "peepholes": False, "cell_input": "logistic",
+                  "cell_output": "identity"}, "mse", "identity", False, 1),  # the cell of the 1997 Exp. 2a
+                ({"forget_gate": False, "cell_input": "logistic2", "cell_output": "logistic1"}, "cross_entropy",
+                 "softmax", False, 2),
+                ({"variant": "NIG"}, "mse", "identity", False, 2), ({"variant": "NIAF"}, "bce", "sigmoid", False, 1),
+                ({"variant": "NOAF"}, "mse", "identity", True, 10)]
 
 
 @pytest.mark.parametrize("kw,loss,out,many_to_one,Bk", KERNEL_CASES)
@@ -441,7 +447,7 @@ def test_kernel_finite_differences_and_fallback():
     # configurations the kernel does not cover fall back to the numpy path: same numbers
     from nets._kernels.lstm import covers
     for other, kw in ((_net(41, variant="CIFG"), {}), (_net(42, n_layers=2), {}), (net, {"truncate": 2}),
-                      (_net(43, cell_input="logistic2"), {}), (net, {"loss": "mae"})):
+                      (_net(43, variant="FGR"), {}), (_net(44, bidirectional=True), {}), (net, {"loss": "mae"})):
         kw = {"loss": "mse", **kw}
         assert not covers(other, kw["loss"], kw.get("truncate"), T)
         a = other.bptt(other.train_params(), xs, ys, **kw)

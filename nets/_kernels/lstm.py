@@ -1,15 +1,20 @@
 r"""Fused forward + full BPTT of one LSTM layer with its output layer and loss (numba).
 
-Covers one layer, one direction, gates i, f, o (or no forget gate: f = 1), with or
-without peepholes, tanh cell input and output, full BPTT, and three loss/output pairs:
-MSE with an identity output, BCE with a sigmoid output, cross-entropy with a softmax
+Covers one layer, one direction, every switch of :mod:`nets.lstm` except the coupled
+gates (CIFG) and the gate recurrence (FGR): each of the gates i, f, o present or fixed
+at 1, peepholes or not, every cell-input and output squash; full BPTT; and three
+loss/output pairs: MSE with an identity output, BCE with a sigmoid output, cross-entropy with a softmax
 output, a target per step (Ty = T) or after the last step (Ty = 1). The equations are
 those of :mod:`nets.lstm` (its numpy path, ``LSTM.bptt(fast=False)``, is the twin;
 tests/test_lstm.py checks agreement to 1e-12 in float64):
 
     a_t = U x_t + W h_{t-1} + b;  i = s(a_i + P_i c_{t-1}), f = s(a_f + P_f c_{t-1}),
-    g = tanh(a_g), c_t = f c_{t-1} + i g, o = s(a_o + P_o c_t), h_t = o tanh(c_t),
+    g = act_g(a_g), c_t = f c_{t-1} + i g, o = s(a_o + P_o c_t), h_t = o act_h(c_t),
     z_t = V h_t + c
+
+Switches are branch-free constants (a missing gate: i = 0 * s(.) + 1; a squash:
+y = m s(k x) + a, tanh = 2 s(2x) - 1, or x; its derivative a quadratic in y, see
+:data:`SQUASHES`), so one compiled loop serves every configuration and still vectorises.
 
 and BPTT as in the :mod:`nets.lstm` docstring. The kernel is generic in the float type:
 float64 and float32 arrays compile to separate specialisations (all arrays share it);
@@ -20,14 +25,14 @@ Design: the input part U x_t + b of every step is one BLAS product before the lo
 recurrent products h_{t-1} W^T (forward) and da_t W (backward) are BLAS ``np.dot`` for
 batches of 8 and more, and for smaller batches loop nests whose inner loop runs over
 contiguous rows (they vectorise, and avoid a BLAS call of ~1 us per step); the parameter
-gradients are one product each over all T*B rows after the loop. sigmoid and tanh are
+gradients are one product each over all T*B rows after the loop. The sigmoid is
 computed from :func:`_exp_neg`, a branch-free exp(-u) for u >= 0 in plain arithmetic
 (exp(-u/256) by a degree-11 Taylor polynomial, then eight squarings: relative error
 < 1e-13 for u <= 40; u is clamped at 350, where only values below 4e-18 are affected),
 and the sign of x as x / max(|x|, 1e-300) instead of a branch. Compiled with numpy's
 error model (:func:`sim.jit.vector_kernel`: no ZeroDivisionError branch before each
 division), LLVM vectorises these loops where ``math.exp``/``math.tanh`` are scalar calls
-(DESIGN.md section 7): 409,600 tanh take ~0.6 ms instead of ~13 ms here [measured].
+(DESIGN.md section 7): 409,600 of them take ~0.6 ms instead of ~13 ms here [measured].
 """
 from __future__ import annotations
 
@@ -37,10 +42,17 @@ import numpy as np
 
 from sim.jit import vector_kernel
 
-__all__ = ["lstm_bptt", "covers", "bptt_fast", "LOSS_CODES"]
+__all__ = ["lstm_bptt", "covers", "bptt_fast", "LOSS_CODES", "SQUASHES"]
 
 #: (loss name, output) -> code of the kernel's loss branch
 LOSS_CODES = {("mse", "identity"): 0, ("bce", "sigmoid"): 1, ("cross_entropy", "softmax"): 2}
+
+#: squash -> (m, k, a, identity, d0, d1, d2): y = m sigma(k x) + a (or x when identity = 1),
+#: dy/dx = d0 + d1 y + d2 y^2 (tanh = 2 sigma(2x) - 1: 1 - y^2; sigma: y - y^2;
+#: 4 sigma - 2: 1 - y^2 / 4; 2 sigma - 1: (1 - y^2) / 2)
+SQUASHES = {"tanh": (2.0, 2.0, -1.0, 0.0, 1.0, 0.0, -1.0), "logistic": (1.0, 1.0, 0.0, 0.0, 0.0, 1.0, -1.0),
+            "logistic2": (4.0, 1.0, -2.0, 0.0, 1.0, 0.0, -0.25), "logistic1": (2.0, 1.0, -1.0, 0.0, 0.5, 0.0, -0.5),
+            "identity": (0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0)}
 
 
 @vector_kernel
@@ -72,13 +84,6 @@ def _sig(x):
 
 
 @vector_kernel
-def _tanh(x):
-    ax = abs(x)
-    e = _exp_neg(2.0 * ax)
-    return (1.0 - e) / (1.0 + e) * (x / max(ax, 1e-300))
-
-
-@vector_kernel
 def _acc_product(X, M, out, tmp):
     """out (B, N) += X (B, K) @ M (K, N): loops for small B, BLAS otherwise (tmp (B, N))."""
     B, K = X.shape
@@ -89,13 +94,11 @@ def _acc_product(X, M, out, tmp):
             for j in range(N):
                 out[bb, j] += tmp[bb, j]
     else:
-        for bb in range(B):
-            row = out[bb]
+        for bb in range(B):  # no row views here: each would cost a reference count per k
             for k in range(K):
                 xk = X[bb, k]
-                mk = M[k]
                 for j in range(N):
-                    row[j] += xk * mk[j]
+                    out[bb, j] += xk * M[k, j]
 
 
 @vector_kernel
@@ -108,10 +111,11 @@ def lstm_bptt(p, xs, ys, state0, cfg, work, g):
         (P is ignored, and may be zeros, without peepholes)
     xs : ndarray (T, B, I);  ys : ndarray (Ty, B, K), Ty = T or 1 (the last step)
     state0 : tuple (h0 (B, H), c0 (B, H))
-    cfg : tuple (scale, loss code of :data:`LOSS_CODES`, peepholes 0/1, forget gate 0/1)
+    cfg : tuple (scale, loss code of :data:`LOSS_CODES`, (peepholes, input gate, forget
+        gate, output gate) as 0./1., squash constants of act_g, of act_h (:data:`SQUASHES`))
         scale = 1 / (number of scored terms) for the mean, 1 for the sum
     work : tuple of outputs (hs (T+1, B, H), cs (T+1, B, H), act (T, B, 4H) gate
-        activations i, f, g, o, hc (T, B, H) tanh(c_t), dh_norm (T,), dc_norm (T,))
+        activations i, f, g, o, hc (T, B, H) act_h(c_t), dh_norm (T,), dc_norm (T,))
     g : tuple (dW, dU, db, dP, dV, dc) shaped like p, outputs (overwritten)
 
     Returns
@@ -121,7 +125,10 @@ def lstm_bptt(p, xs, ys, state0, cfg, work, g):
     W, U, b, P, V, c = p
     dW, dU, db, dP, dV, dc = g
     hs, cs, act, hcs, dh_norm, dc_norm = work
-    scale, code, peep, forget = cfg
+    scale, code, gates, gq, hq = cfg
+    peep, ig, fg, og = gates
+    g_m, g_k, g_a, g_id, g_d0, g_d1, g_d2 = gq
+    h_m, h_k, h_a, h_id, h_d0, h_d1, h_d2 = hq
     T, B, I = xs.shape
     H = W.shape[1]
     H4 = 4 * H
@@ -151,21 +158,19 @@ def lstm_bptt(p, xs, ys, state0, cfg, work, g):
             hc = hcs[t, bb]
             hn = hs[t + 1, bb]
             for j in range(H):
-                gr[j] = _sig(ar[j] + b[j] + peep * P[0, j] * cp[j])
-            if forget:
-                for j in range(H):
-                    gr[H + j] = _sig(ar[H + j] + b[H + j] + peep * P[1, j] * cp[j])
-            else:
-                for j in range(H):
-                    gr[H + j] = 1.0
+                gr[j] = ig * _sig(ar[j] + b[j] + peep * P[0, j] * cp[j]) + (1.0 - ig)
             for j in range(H):
-                gr[2 * H + j] = _tanh(ar[2 * H + j] + b[2 * H + j])
+                gr[H + j] = fg * _sig(ar[H + j] + b[H + j] + peep * P[1, j] * cp[j]) + (1.0 - fg)
+            for j in range(H):
+                x = ar[2 * H + j] + b[2 * H + j]
+                gr[2 * H + j] = g_id * x + (1.0 - g_id) * (g_m * _sig(g_k * x) + g_a)
             for j in range(H):
                 cn[j] = gr[H + j] * cp[j] + gr[j] * gr[2 * H + j]
             for j in range(H):
-                gr[3 * H + j] = _sig(ar[3 * H + j] + b[3 * H + j] + peep * P[2, j] * cn[j])
+                gr[3 * H + j] = og * _sig(ar[3 * H + j] + b[3 * H + j] + peep * P[2, j] * cn[j]) + (1.0 - og)
             for j in range(H):
-                hc[j] = _tanh(cn[j])
+                x = cn[j]
+                hc[j] = h_id * x + (1.0 - h_id) * (h_m * _sig(h_k * x) + h_a)
             for j in range(H):
                 hn[j] = gr[3 * H + j] * hc[j]
     # loss on the scored steps: Z becomes dL/dz
@@ -232,23 +237,20 @@ def lstm_bptt(p, xs, ys, state0, cfg, work, g):
             for j in range(H):
                 dh = ch[j]
                 o = gr[3 * H + j]
-                dao = dh * hc[j] * o * (1.0 - o)
+                y = hc[j]
+                dao = og * dh * y * o * (1.0 - o)
                 da[3 * H + j] = dao
-                dcj = dh * o * (1.0 - hc[j] * hc[j]) + cc[j] + peep * dao * P[2, j]
+                dcj = dh * o * (h_d0 + y * (h_d1 + y * h_d2)) + cc[j] + peep * dao * P[2, j]
                 dcv[j] = dcj
                 i = gr[j]
                 gg = gr[2 * H + j]
-                da[j] = dcj * gg * i * (1.0 - i)
-                da[2 * H + j] = dcj * i * (1.0 - gg * gg)
+                da[j] = ig * dcj * gg * i * (1.0 - i)
+                da[2 * H + j] = dcj * i * (g_d0 + gg * (g_d1 + gg * g_d2))
             for j in range(H):
                 sc += dcv[j] * dcv[j]
-            if forget:
-                for j in range(H):
-                    f = gr[H + j]
-                    da[H + j] = dcv[j] * cp[j] * f * (1.0 - f)
-            else:
-                for j in range(H):
-                    da[H + j] = 0.0
+            for j in range(H):
+                f = gr[H + j]
+                da[H + j] = fg * dcv[j] * cp[j] * f * (1.0 - f)
             for j in range(H):
                 cc[j] = dcv[j] * gr[H + j] + peep * (da[j] * P[0, j] + da[H + j] * P[1, j])
                 ch[j] = 0.0
@@ -287,10 +289,8 @@ def covers(net, loss, truncate, T: int) -> bool:
     """Whether :func:`lstm_bptt` computes ``net.bptt`` for this configuration."""
     cell = net.cell
     name = loss if isinstance(loss, str) else getattr(loss, "name", None)
-    return (net.n_layers == 1 and not net.bidirectional and cell.input_gate and cell.output_gate
-            and not cell.coupled and not cell.gate_recurrence and cell.cell_input == "tanh"
-            and cell.cell_output == "tanh" and (name, net.output_activation) in LOSS_CODES
-            and (truncate is None or truncate >= T))
+    return (net.n_layers == 1 and not net.bidirectional and not cell.coupled and not cell.gate_recurrence
+            and (name, net.output_activation) in LOSS_CODES and (truncate is None or truncate >= T))
 
 
 def bptt_fast(net, params, xs, ys, state0, loss, reduction, squeeze):
@@ -311,12 +311,14 @@ def bptt_fast(net, params, xs, ys, state0, loss, reduction, squeeze):
     P = params.P if peep else np.zeros((3, H), dtype)
     p = tuple(np.ascontiguousarray(a, dtype=dtype) for a in (params.W, params.U, params.b, P, params.V, params.c))
     h0, c0 = net._batch_state(state0, B, dtype)
+    cell = net.cell
+    gates = tuple(1.0 if on else 0.0 for on in (peep, cell.input_gate, cell.forget_gate, cell.output_gate))
+    cfg = (float(scale), code, gates, SQUASHES[cell.cell_input], SQUASHES[cell.cell_output])
     work = (np.empty((T + 1, B, H), dtype), np.empty((T + 1, B, H), dtype), np.empty((T, B, 4 * H), dtype),
             np.empty((T, B, H), dtype), np.empty(T, dtype), np.empty(T, dtype))
     g = tuple(np.empty_like(a) for a in p)
     value = lstm_bptt(p, np.ascontiguousarray(xs, dtype=dtype), y3, (np.ascontiguousarray(h0[0]),
-                      np.ascontiguousarray(c0[0])), (float(scale), code, 1.0 if peep else 0.0,
-                                                     bool(net.cell.forget_gate)), work, g)
+                      np.ascontiguousarray(c0[0])), cfg, work, g)
     grads = dict(zip(("W", "U", "b", "P", "V", "c"), g))
     out = type(params)(*(grads[n] for n in params._fields))
     hs, cs, actv, _, dh_norm, dc_norm = work
