@@ -8,6 +8,12 @@ import pytest
 
 import nets
 from nets.hopfield_rules import RULES, clipped_hebb_weights, decay_hebb_weights, hebb_weights, store
+from sim.errors import ScenarioError
+from sim.protocols.retention import ARCHS, spearman
+from sim.retention import read_retention
+from sim.scenario import load_scenario
+from sim.store import new_run_dir, save_run
+from sim.sweep import run_scenario
 
 
 def spins(P, N, seed):
@@ -96,12 +102,6 @@ def test_palimpsest_rules_are_registered_and_reject_bad_options():
 
 
 # --- the retention_attractor protocol ---------------------------------------------------------
-from sim.errors import ScenarioError  # noqa: E402
-from sim.protocols.retention import ARCHS, spearman  # noqa: E402
-from sim.retention import read_retention  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
-from sim.store import new_run_dir, save_run  # noqa: E402
-from sim.sweep import run_scenario  # noqa: E402
 
 _TINY = """
 [meta]
