@@ -71,8 +71,8 @@ the exact gradient of the surrogate loss whose term s runs the net k steps from 
 frozen state (h, c, q)_{s-k} (tests/test_lstm.py checks it). For stacked layers the age
 restarts in each layer: a documented choice, not a classic definition.
 
-The numpy path (:func:`layer_forward`, :func:`layer_backward`) covers every switch and
-is the reference twin of the fused numba kernel :mod:`nets._kernels.lstm`, which
+The numpy path (:func:`nets.lstm_cell.layer_forward`, :func:`~nets.lstm_cell.layer_backward`)
+covers every switch and is the reference twin of the fused numba kernel :mod:`nets._kernels.lstm`, which
 ``bptt(fast=True)`` uses when it covers the configuration.
 
 Weights in PyTorch's ``state_dict`` layout: :meth:`LSTM.state_dict`,
@@ -95,69 +95,18 @@ from sim.schema import Key
 from sim.train import output_loss
 from .activations import sigmoid, softmax
 from .init import INITS, init_matrix
+from .lstm_cell import (CELL_INPUTS, CELL_OUTPUTS, VARIANTS, Cell, layer_backward, layer_forward,  # noqa: F401
+                        resolve_cell)
 
 __all__ = ["LSTM", "LSTMState", "VARIANTS", "CELL_INPUTS", "CELL_OUTPUTS", "Cell", "layer_forward",
            "layer_backward", "params_type"]
 
-CELL_INPUTS = ("tanh", "logistic", "logistic2", "identity")
-CELL_OUTPUTS = ("tanh", "logistic1", "identity")
 _OUTPUTS = ("identity", "sigmoid", "softmax")
-
-#: what each Greff et al. variant changes relative to "vanilla"
-VARIANTS: dict[str, dict] = {
-    "vanilla": {},
-    "NIG": {"input_gate": False},
-    "NFG": {"forget_gate": False},
-    "NOG": {"output_gate": False},
-    "NIAF": {"cell_input": "identity"},
-    "NOAF": {"cell_output": "identity"},
-    "NP": {"peepholes": False},
-    "CIFG": {"coupled": True},
-    "FGR": {"gate_recurrence": True},
-}
-_BASE = {"input_gate": True, "forget_gate": True, "output_gate": True, "peepholes": True,
-         "coupled": False, "gate_recurrence": False, "cell_input": "tanh", "cell_output": "tanh"}
 
 
 class LSTMState(NamedTuple):
     h: np.ndarray  # (H,) for one layer and direction, else (L*D, H); batched: (..., B, H)
     c: np.ndarray  # same shape as h
-
-
-class Cell(NamedTuple):
-    """The resolved switches of one LSTM cell."""
-
-    input_gate: bool
-    forget_gate: bool
-    output_gate: bool
-    peepholes: bool
-    coupled: bool
-    gate_recurrence: bool
-    cell_input: str
-    cell_output: str
-
-
-def resolve_cell(variant: str = "vanilla", **switches) -> Cell:
-    """The :class:`Cell` of ``variant`` with the switches that are not None applied."""
-    if variant not in VARIANTS:
-        raise ValueError(f"unknown variant {variant!r}; expected one of {', '.join(VARIANTS)}")
-    cfg = {**_BASE, **VARIANTS[variant]}
-    for k, v in switches.items():
-        if k not in ("forget_gate", "peepholes", "cell_input", "cell_output"):
-            raise TypeError(f"unknown switch {k!r}")
-        if v is None:
-            continue
-        if k in VARIANTS[variant] and VARIANTS[variant][k] != v:
-            raise ValueError(f"variant {variant!r} sets {k}={VARIANTS[variant][k]!r}; it cannot be {v!r}")
-        if variant == "CIFG" and k == "forget_gate" and not v:
-            raise ValueError("variant 'CIFG' couples the forget gate to the input gate; forget_gate=False "
-                             "contradicts it")
-        cfg[k] = v
-    if cfg["cell_input"] not in CELL_INPUTS:
-        raise ValueError(f"unknown cell_input {cfg['cell_input']!r}; expected one of {', '.join(CELL_INPUTS)}")
-    if cfg["cell_output"] not in CELL_OUTPUTS:
-        raise ValueError(f"unknown cell_output {cfg['cell_output']!r}; expected one of {', '.join(CELL_OUTPUTS)}")
-    return Cell(**{k: cfg[k] for k in Cell._fields})
 
 
 # --- the parameter NamedTuple ------------------------------------------------------------
@@ -193,159 +142,6 @@ def _field_names(cell: Cell, n_layers: int, n_dirs: int) -> tuple[str, ...]:
     single = n_layers == 1 and n_dirs == 1
     return tuple(name + _suffix(l, d, single) for l in range(n_layers) for d in range(n_dirs)
                  for name in _block_names(cell)) + ("V", "c")
-
-
-# --- squashes ----------------------------------------------------------------------------
-def _act(name: str, a: np.ndarray) -> np.ndarray:
-    if name == "tanh":
-        return np.tanh(a)
-    if name == "logistic":
-        return sigmoid(a)
-    if name == "logistic2":
-        return 4.0 * sigmoid(a) - 2.0
-    if name == "logistic1":
-        return 2.0 * sigmoid(a) - 1.0
-    return a.copy()
-
-
-def _dact(name: str, y: np.ndarray) -> np.ndarray:
-    """Derivative of squash ``name`` from its value y."""
-    if name == "tanh":
-        return 1.0 - y * y
-    if name == "logistic":
-        return y * (1.0 - y)
-    if name == "logistic2":
-        s = (y + 2.0) * 0.25
-        return 4.0 * s * (1.0 - s)
-    if name == "logistic1":
-        s = (y + 1.0) * 0.5
-        return 2.0 * s * (1.0 - s)
-    return np.ones_like(y)
-
-
-# --- one layer, one direction: forward and backward ---------------------------------------
-def layer_forward(cell: Cell, blk: dict, xs: np.ndarray, h0: np.ndarray, c0: np.ndarray, q0=None) -> dict:
-    """Run one layer in one direction over xs (T, B, I) from (h0, c0) (B, H) (and q0 (B, 3H), FGR).
-
-    ``blk`` holds W (4H, H), U (4H, I), b (4H,) and, when the cell has them, P (3, H),
-    G (3H, 3H). Returns the cache: "h", "c" (T+1, B, H) with index 0 the initial state,
-    gates "i", "f", "g", "o" (T, B, H) (1 for an absent gate), "hc" = act_h(c_t) (T, B, H),
-    "q" (T+1, B, 3H) previous gate activations (FGR only).
-    """
-    W, U, b = blk["W"], blk["U"], blk["b"]
-    T, B, _ = xs.shape
-    H = W.shape[1]
-    A = xs @ U.T + b  # (T, B, 4H)
-    hs = np.empty((T + 1, B, H))
-    cs = np.empty((T + 1, B, H))
-    hs[0], cs[0] = h0, c0
-    gates = {k: np.empty((T, B, H)) for k in "ifgo"}
-    hc = np.empty((T, B, H))
-    q = np.zeros((T + 1, B, 3 * H)) if cell.gate_recurrence else None
-    if q is not None and q0 is not None:
-        q[0] = q0
-    ones = np.ones((B, H))
-    for t in range(T):
-        a = A[t] + hs[t] @ W.T
-        if cell.gate_recurrence:
-            r = q[t] @ blk["G"].T  # (B, 3H)
-            a[:, :2 * H] += r[:, :2 * H]
-            a[:, 3 * H:] += r[:, 2 * H:]
-        if cell.peepholes:
-            a[:, :H] += blk["P"][0] * cs[t]
-            a[:, H:2 * H] += blk["P"][1] * cs[t]
-        i = sigmoid(a[:, :H]) if cell.input_gate else ones
-        f = 1.0 - i if cell.coupled else sigmoid(a[:, H:2 * H]) if cell.forget_gate else ones
-        g = _act(cell.cell_input, a[:, 2 * H:3 * H])
-        cs[t + 1] = f * cs[t] + i * g
-        ao = a[:, 3 * H:]
-        if cell.peepholes:
-            ao = ao + blk["P"][2] * cs[t + 1]
-        o = sigmoid(ao) if cell.output_gate else ones
-        hc[t] = _act(cell.cell_output, cs[t + 1])
-        hs[t + 1] = o * hc[t]
-        gates["i"][t], gates["f"][t], gates["g"][t], gates["o"][t] = i, f, g, o
-        if cell.gate_recurrence:
-            q[t + 1] = np.concatenate([i, f, o], axis=-1)
-    return {"h": hs, "c": cs, "hc": hc, "q": q, **gates}
-
-
-def _cell_back(cell: Cell, blk: dict, cache: dict, t: int, dh, dcn, dqn):
-    """Backward through the cell at step t for gradients with leading axes (..., B, H).
-
-    dh: dL/dh_t, dcn: gradient at c_t from step t+1, dqn: at q_t from step t+1 (or None).
-    Returns (da (..., B, 4H), dc_t total, dh_{t-1}, dc_{t-1}, dq_{t-1} or None).
-    """
-    H = dh.shape[-1]
-    i, f, g, o = cache["i"][t], cache["f"][t], cache["g"][t], cache["o"][t]
-    c_prev, c = cache["c"][t], cache["c"][t + 1]
-    hc = cache["hc"][t]
-    zero = np.zeros_like(dh)
-    if cell.output_gate:
-        do = dh * hc + (dqn[..., 2 * H:] if dqn is not None else 0.0)
-        da_o = do * o * (1.0 - o)
-    else:
-        da_o = zero
-    dc = dh * o * _dact(cell.cell_output, hc) + dcn
-    if cell.peepholes:
-        dc = dc + da_o * blk["P"][2]
-    di = dc * g
-    df = dc * c_prev
-    if dqn is not None:
-        di = di + dqn[..., :H]
-        df = df + dqn[..., H:2 * H]
-    if cell.coupled:
-        di = di - df
-    da_i = di * i * (1.0 - i) if cell.input_gate else zero
-    da_f = df * f * (1.0 - f) if (cell.forget_gate and not cell.coupled) else zero
-    da_g = dc * i * _dact(cell.cell_input, g)
-    dc_prev = dc * f
-    if cell.peepholes:
-        dc_prev = dc_prev + da_i * blk["P"][0] + da_f * blk["P"][1]
-    da = np.concatenate([da_i, da_f, da_g, da_o], axis=-1)
-    dh_prev = da @ blk["W"]
-    dq_prev = np.concatenate([da_i, da_f, da_o], axis=-1) @ blk["G"] if cell.gate_recurrence else None
-    return da, dc, dh_prev, dc_prev, dq_prev
-
-
-def layer_backward(cell: Cell, blk: dict, xs: np.ndarray, cache: dict, dh_out: np.ndarray,
-                   truncate: int | None):
-    """BPTT through one layer and direction, given dL/dh_t from outside (T, B, H).
-
-    Returns (grads dict shaped like ``blk``, dx (T, B, I), dh (T, B, H) = dL/dh_t,
-    dc (T, B, H) = dL/dc_t); ``truncate`` as in the module docstring.
-    """
-    T, B, H = dh_out.shape
-    k = 1 if truncate is None else int(min(truncate, T))
-    Gh = np.zeros((k, B, H))
-    Gc = np.zeros((k, B, H))
-    Gq = np.zeros((k, B, 3 * H)) if cell.gate_recurrence else None
-    DA = np.empty((T, B, 4 * H))
-    dh = np.empty((T, B, H))
-    dc = np.empty((T, B, H))
-    for t in range(T - 1, -1, -1):
-        if truncate is not None:  # every age moves one step back; the oldest drops
-            Gh[1:], Gc[1:] = Gh[:-1].copy(), Gc[:-1].copy()
-            Gh[0], Gc[0] = 0.0, 0.0
-            if Gq is not None:
-                Gq[1:] = Gq[:-1].copy()
-                Gq[0] = 0.0
-        Gh[0] += dh_out[t]
-        dh[t] = Gh.sum(axis=0)
-        da, dct, Gh, Gc, Gq = _cell_back(cell, blk, cache, t, Gh, Gc, Gq)
-        dc[t] = dct.sum(axis=0)
-        DA[t] = da.sum(axis=0)
-    grads = {"W": np.einsum("tbi,tbj->ij", DA, cache["h"][:-1]),
-             "U": np.einsum("tbi,tbj->ij", DA, xs),
-             "b": DA.sum(axis=(0, 1))}
-    if cell.peepholes:
-        grads["P"] = np.stack([np.einsum("tbh,tbh->h", DA[..., :H], cache["c"][:-1]),
-                               np.einsum("tbh,tbh->h", DA[..., H:2 * H], cache["c"][:-1]),
-                               np.einsum("tbh,tbh->h", DA[..., 3 * H:], cache["c"][1:])])
-    if cell.gate_recurrence:
-        dq = np.concatenate([DA[..., :2 * H], DA[..., 3 * H:]], axis=-1)
-        grads["G"] = np.einsum("tbi,tbj->ij", dq, cache["q"][:-1])
-    return grads, DA @ blk["U"], dh, dc
 
 
 def _apply_output(name: str, z: np.ndarray) -> np.ndarray:

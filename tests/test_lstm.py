@@ -19,9 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import nets
 import sim
-from nets.activations import sigmoid, softmax
 from nets.lstm import LSTM, LSTMState, VARIANTS, layer_forward
 from sim.train import gradcheck, output_loss
 
