@@ -15,6 +15,8 @@ global random state). Registered tasks carry the schema of their scenario keys i
 * ``plan_sequences``: Jordan's (1986) plans (one-hot) each mapped to a binary sequence.
 * ``elman_letters``: Elman's (1990) letter stream (b -> ba, d -> dii, g -> guuu) as the
   6-bit phonetic feature vectors of his Table 1.
+* ``elman_sentences``: a continuous stream of two- and three-word sentences from Elman's
+  (1990) lexical-class templates (29 words, 12 classes, 15 templates; see the function).
 """
 from __future__ import annotations
 
@@ -23,7 +25,8 @@ import numpy as np
 from .schema import Key
 
 __all__ = ["TASKS", "random_patterns", "n_patterns", "corrupt", "binary_stream", "bars_and_stripes", "temporal_xor", "encoder_pairs",
-           "plan_sequences", "LETTER_FEATURES", "elman_letters"]
+           "plan_sequences", "LETTER_FEATURES", "elman_letters", "LEXICON", "TEMPLATES", "WORDS",
+           "elman_sentences"]
 
 
 def _lo(units: str) -> int:
@@ -166,6 +169,68 @@ def elman_letters(n_consonants: int, *, rng: np.random.Generator) -> tuple[np.nd
     return np.array([LETTER_FEATURES[ch] for ch in letters], dtype=np.float64), letters
 
 
+#: Elman's (1990) lexical classes as in a public R/keras re-implementation (SCENARIOS.md E3,
+#: [public re-impl]); its author says the full class membership is not published and some
+#: memberships are guesses. Nouns and verbs never share a word.
+LEXICON: dict[str, tuple[str, ...]] = {
+    "noun_human": ("man", "woman", "boy", "girl"),
+    "noun_animal": ("cat", "dog", "mouse", "lion", "dragon", "monster"),
+    "noun_inanimate": ("book", "rock", "glass", "plate", "sandwich", "cookie", "bread", "car"),
+    "noun_aggressive": ("dragon", "monster", "lion"),
+    "noun_fragile": ("glass", "plate"),
+    "noun_food": ("sandwich", "cookie", "bread"),
+    "verb_intransitive": ("think", "sleep", "exist"),
+    "verb_transitive": ("smell", "move", "see", "break", "smash", "like", "chase", "eat"),
+    "verb_agentpatient": ("move", "break", "smell", "see"),
+    "verb_perception": ("see", "smell"),
+    "verb_destroy": ("break", "smash"),
+    "verb_eat": ("eat",),
+}
+#: the 15 sentence templates (same source)
+TEMPLATES: tuple[tuple[str, ...], ...] = (
+    ("noun_human", "verb_eat", "noun_food"),
+    ("noun_human", "verb_perception", "noun_inanimate"),
+    ("noun_human", "verb_destroy", "noun_fragile"),
+    ("noun_human", "verb_intransitive"),
+    ("noun_human", "verb_agentpatient", "noun_inanimate"),
+    ("noun_human", "verb_agentpatient"),
+    ("noun_animal", "verb_eat", "noun_food"),
+    ("noun_animal", "verb_transitive", "noun_animal"),
+    ("noun_animal", "verb_agentpatient", "noun_inanimate"),
+    ("noun_animal", "verb_agentpatient"),
+    ("noun_inanimate", "verb_agentpatient"),
+    ("noun_aggressive", "verb_destroy", "noun_fragile"),
+    ("noun_aggressive", "verb_eat", "noun_human"),
+    ("noun_aggressive", "verb_eat", "noun_animal"),
+    ("noun_aggressive", "verb_eat", "noun_food"),
+)
+#: the 29 words in order of first appearance in :data:`LEXICON` (word i is input bit i)
+WORDS: tuple[str, ...] = tuple(dict.fromkeys(w for ws in LEXICON.values() for w in ws))
+
+
+def elman_sentences(n_sentences: int, *, n_bits: int = 31, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A continuous word stream of ``n_sentences`` sentences, no sentence boundaries marked.
+
+    Each sentence: a template drawn uniformly from :data:`TEMPLATES`, then each of its
+    classes replaced by a word drawn uniformly from that class (:data:`LEXICON`).
+
+    Returns ``words`` (T,) int (indices into :data:`WORDS`) and their one-hot codes
+    (T, n_bits) float64 (Elman: 31 bits, the last two unused).
+    """
+    if n_sentences < 1:
+        raise ValueError(f"n_sentences must be >= 1, got {n_sentences}")
+    if n_bits < len(WORDS):
+        raise ValueError(f"n_bits must be >= {len(WORDS)} (one per word), got {n_bits}")
+    index = {w: i for i, w in enumerate(WORDS)}
+    words = []
+    for t in rng.integers(0, len(TEMPLATES), size=n_sentences):
+        for cls in TEMPLATES[t]:
+            members = LEXICON[cls]
+            words.append(index[members[rng.integers(0, len(members))]])
+    words = np.array(words, dtype=np.int64)
+    return words, np.eye(n_bits)[words]
+
+
 #: scenario-visible tasks: name -> schema of their ``[data]`` keys
 TASKS: dict[str, dict[str, Key]] = {
     "bars_and_stripes": {
@@ -187,8 +252,16 @@ TASKS: dict[str, dict[str, Key]] = {
     "elman_letters": {
         "n_consonants": Key("int", default=1000, min=1, doc="consonants drawn (each becomes ba, dii or guuu)"),
     },
+    "elman_sentences": {
+        "n_sentences": Key("int", default=10000, min=1, doc="sentences in the training stream (2-3 words each)"),
+        "n_test_sentences": Key("int", default=2000, min=1, doc="sentences in the fresh analysis stream"),
+    },
     "encoder_pairs": {
         "v": Key("int", default=4, min=1, doc="units per visible group (v patterns of length 2v)"),
+    },
+    "digits": {  # sim.datasets.digits (scikit-learn's bundled 8x8 digits; the optional extra "digits")
+        "test_fraction": Key("float", default=0.2, min=0.01, max=0.99, doc="fraction of the 1797 images held out"),
+        "binarize": Key("float", default=0.5, min=0.0, max=1.0, doc="test images scored as [x > binarize]"),
     },
 }
 

@@ -12,6 +12,10 @@ minima there. One thin line per trial (independent net and stream) and their mea
 error predicting each next letter of a test window, labelled by that letter (high before a
 consonant, low within a syllable), and the errors on bit 1 (Consonantal) and bit 4 (High).
 
+:func:`dendrogram_figure`, :func:`hidden_pca_figure`: Elman's (1990) lexical classes (his
+Fig. 7): the hierarchical clustering of the mean hidden vector of each word, words coloured
+noun / verb; and the hidden states in the plane of their first two principal components.
+
 :func:`perturbation_figure`: a Jordan net generating a cyclic sequence freely, with noise
 on its state units at one step: the outputs of the clean and the perturbed run against the
 target (one row per output unit), and the distance between the two runs per step (log
@@ -26,7 +30,8 @@ from matplotlib.figure import Figure
 
 from .base import _figure
 
-__all__ = ["error_by_position_figure", "loss_curve_figure", "perturbation_figure", "letter_errors_figure"]
+__all__ = ["error_by_position_figure", "loss_curve_figure", "perturbation_figure", "letter_errors_figure",
+           "dendrogram_figure", "hidden_pca_figure"]
 
 
 def error_by_position_figure(mse: np.ndarray, *, period: int = 3, predictable: Sequence[int] = (2,),
@@ -179,4 +184,72 @@ def letter_errors_figure(rms: np.ndarray, letters: Sequence[str], bit_err: np.nd
     ax2.set_xticklabels(list(letters))
     ax2.set_xlabel("letter being predicted (shaded: consonants)")
     ax1.set_title(title or "Error predicting the next letter", fontsize=10)
+    return fig
+
+
+_NOUN, _VERB = "#08519c", "#d94801"
+
+
+def dendrogram_figure(Z: np.ndarray, labels: Sequence[str], is_noun: np.ndarray, *,
+                      title: str | None = None) -> Figure:
+    """A dendrogram (scipy linkage matrix ``Z``) with leaf labels coloured noun / verb.
+
+    Parameters
+    ----------
+    Z : ndarray (n - 1, 4), scipy linkage matrix
+    labels : sequence of n str
+    is_noun : ndarray (n,) bool
+    title : str, optional
+    """
+    from scipy.cluster.hierarchy import dendrogram
+
+    is_noun = np.asarray(is_noun, dtype=bool)
+    if len(labels) != len(is_noun) or np.shape(Z) != (len(labels) - 1, 4):
+        raise ValueError("Z must be the linkage of len(labels) items, is_noun one flag per label")
+    fig = _figure(6.0, 0.22 * len(labels) + 1.4)
+    ax = fig.add_subplot(1, 1, 1)
+    dendrogram(Z, labels=list(labels), orientation="left", ax=ax, color_threshold=0,
+               above_threshold_color="#555555", leaf_font_size=8)
+    colour = dict(zip(labels, is_noun))
+    for t in ax.get_yticklabels():
+        t.set_color(_NOUN if colour[t.get_text()] else _VERB)
+    ax.set_xlabel("distance between mean hidden vectors (complete linkage)")
+    ax.set_title(title or "Lexical dendrogram", fontsize=10)
+    ax.text(0.98, 0.02, "nouns", color=_NOUN, transform=ax.transAxes, ha="right", fontsize=8)
+    ax.text(0.98, 0.06, "verbs", color=_VERB, transform=ax.transAxes, ha="right", fontsize=8)
+    return fig
+
+
+def hidden_pca_figure(h: np.ndarray, words: np.ndarray, means: np.ndarray, labels: Sequence[str],
+                      is_noun: np.ndarray, *, title: str | None = None) -> Figure:
+    """Hidden states and per-word means projected on the first two principal components of h.
+
+    Parameters
+    ----------
+    h : ndarray (n, H), hidden states (one per word read)
+    words : ndarray (n,) int, the word read at each state (index into labels)
+    means : ndarray (W, H), mean hidden vector per word
+    labels : sequence of W str
+    is_noun : ndarray (W,) bool
+    title : str, optional
+    """
+    h, means = np.asarray(h, dtype=float), np.asarray(means, dtype=float)
+    is_noun = np.asarray(is_noun, dtype=bool)
+    centre = h.mean(axis=0)
+    _, sv, vt = np.linalg.svd(h - centre, full_matrices=False)
+    pcs = vt[:2].T  # (H, 2)
+    ph, pm = (h - centre) @ pcs, (means - centre) @ pcs
+    var = sv[:2] ** 2 / max(np.sum(sv ** 2), 1e-300)
+    fig = _figure(6.5, 5.5)
+    ax = fig.add_subplot(1, 1, 1)
+    noun_h = is_noun[np.asarray(words)]
+    ax.scatter(ph[noun_h, 0], ph[noun_h, 1], s=6, color=_NOUN, alpha=0.25, label="state after a noun")
+    ax.scatter(ph[~noun_h, 0], ph[~noun_h, 1], s=6, color=_VERB, alpha=0.25, label="state after a verb")
+    for i, w in enumerate(labels):
+        ax.annotate(w, pm[i], fontsize=7, color=_NOUN if is_noun[i] else _VERB, ha="center", va="center",
+                    fontweight="bold")
+    ax.set_xlabel(f"PC 1 ({100 * var[0]:.0f} % of variance)")
+    ax.set_ylabel(f"PC 2 ({100 * var[1]:.0f} % of variance)")
+    ax.legend(loc="best", fontsize=8, markerscale=2)
+    ax.set_title(title or "Hidden states (PCA)", fontsize=10)
     return fig

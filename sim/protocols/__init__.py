@@ -68,6 +68,7 @@ MODULES: dict[str, str] = {
     "gates": "gates",
     "encoder": "encoder",
     "glauber": "glauber",
+    "lexical_classes": "lexical",
     "plan_sequences": "jordan",
     "rbm_likelihood": "rbm",
     "recall": "recall",
