@@ -215,8 +215,8 @@ def dendrogram_figure(Z: np.ndarray, labels: Sequence[str], is_noun: np.ndarray,
         t.set_color(_NOUN if colour[t.get_text()] else _VERB)
     ax.set_xlabel("distance between mean hidden vectors (complete linkage)")
     ax.set_title(title or "Lexical dendrogram", fontsize=10)
-    ax.text(0.98, 0.02, "nouns", color=_NOUN, transform=ax.transAxes, ha="right", fontsize=8)
-    ax.text(0.98, 0.06, "verbs", color=_VERB, transform=ax.transAxes, ha="right", fontsize=8)
+    ax.text(0.02, 0.98, "nouns", color=_NOUN, transform=ax.transAxes, ha="left", va="top", fontsize=8)
+    ax.text(0.02, 0.94, "verbs", color=_VERB, transform=ax.transAxes, ha="left", va="top", fontsize=8)
     return fig
 
 
