@@ -173,7 +173,8 @@ def letter_errors_figure(rms: np.ndarray, letters: Sequence[str], bit_err: np.nd
                 ax.axvspan(j - 0.5, j + 0.5, color="#fee8c8", zorder=0)
     for r in range(R):
         ax1.plot(x, rms[r], color="#9ecae1", lw=0.8)
-    ax1.plot(x, rms.mean(axis=0), "o-", color="#08519c", lw=1.8, label=f"mean over {R} trials")
+    ax1.plot(x, rms.mean(axis=0), "o-", color="#08519c", lw=1.8,
+             label=f"mean over {R} trials" if R > 1 else "one trained net")
     ax1.set_ylabel("RMS error")
     ax1.legend(loc="upper right", fontsize=8)
     ax2.plot(x, bit_err[:, :, 0].mean(axis=0), "o-", color="#31a354", label="bit 1 (Consonantal)")
