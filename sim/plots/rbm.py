@@ -84,6 +84,22 @@ def filters_figure(W: np.ndarray, shape: tuple[int, int], *, title: str | None =
         raise ValueError(f"W must have shape ({shape[0] * shape[1]}, H), got {W.shape}")
     H = W.shape[1]
     rows, cols = _grid(H)
+    if H > 36:  # one mosaic image: a grid of 100 axes takes matplotlib seconds to lay out
+        r_, c_ = shape
+        M = np.full((rows * (r_ + 1) - 1, cols * (c_ + 1) - 1), np.nan)
+        for j in range(H):
+            y, x = divmod(j, cols)
+            M[y * (r_ + 1):y * (r_ + 1) + r_, x * (c_ + 1):x * (c_ + 1) + c_] = W[:, j].reshape(shape)
+        lim = float(np.abs(W).max()) or 1.0
+        fig = _figure(0.5 * cols + 2.0, 0.5 * rows + 0.8)
+        ax = fig.subplots()
+        im = ax.imshow(M, cmap="RdBu_r", vmin=-lim, vmax=lim)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_xlabel(f"{H} hidden units, row by row (h0 top left)")
+        fig.colorbar(im, ax=ax, shrink=0.8, label="weight W_ij")
+        fig.suptitle(title or "Hidden-unit filters", fontsize=10)
+        return fig
     fig = _figure(1.3 * cols + 1.0, 1.3 * rows + 0.6)
     axes = fig.subplots(rows, cols, squeeze=False)
     lim = float(np.abs(W).max()) or 1.0

@@ -71,6 +71,7 @@ MODULES: dict[str, str] = {
     "lexical_classes": "lexical",
     "plan_sequences": "jordan",
     "rbm_likelihood": "rbm",
+    "rbm_pseudo_ll": "rbm",
     "recall": "recall",
     "retention_attractor": "retention",
     "seqlearn": "seqlearn",

@@ -225,3 +225,112 @@ class RBMLikelihood(Protocol):
                                                 title=f"{title}: block-Gibbs samples ({m}, trial 0)")
             out.append((kind if kind == "ll_curve" else f"{kind}_{spec.get('method') or names[0]}", fig))
         return out
+
+
+# --- R2: the 8x8 digits, scored by the stochastic pseudo-likelihood -------------------------
+class RBMPseudoLikelihood(Protocol):
+    r"""R2: an RBM trained on the 8x8 digits like scikit-learn's BernoulliRBM, scored by pseudo-likelihood.
+
+    Per trial: a seeded split of scikit-learn's 1797 digit images (grey level / 16, in
+    [0, 1]) into training and test sets (``data.test_fraction``); one RBM trained on the
+    training images (grey levels as visible "probabilities" in the positive phase, as
+    BernoulliRBM does) by the [train] table's CD/PCD settings for ``run.epochs`` passes
+    (epochs x floor(D_train / batch) updates); the test images binarised
+    ([x > data.binarize]). BernoulliRBM's setup [measured, SCENARIOS.md section 3]: PCD with
+    one Gibbs step and as many persistent chains as the batch (10), lr 0.06, batch 10,
+    10 passes, W ~ N(0, 0.01^2), zero biases, no momentum or weight cost.
+
+    Metrics (means over trials, 95 % Student-t intervals):
+
+    * ``pll``: BernoulliRBM's ``score_samples`` on the binarised test set, averaged over
+      ``run.repeats`` draws: V log sigma(F(v~) - F(v)) with v~ = v with one random bit
+      flipped (:func:`nets.rbm.pseudo_likelihood` with ``rng``), an unbiased estimate of
+    * ``pll_exact``: the exact mean log pseudo-likelihood sum_i log P(v_i | v_-i);
+    * ``recon``: the mean squared reconstruction error of the test set;
+    * ``pll_train_exact``: ``pll_exact`` on the binarised training images (over-fitting gap).
+
+    Without scikit-learn the scenario is a user error naming the extra (exit status 2).
+    Figures: ``pll_curve`` (exact test pseudo-likelihood vs updates, every trial) and
+    ``filters`` (W[:, j] as 8x8 images, trial 0).
+    """
+
+    name = "rbm_pseudo_ll"
+    sections = ("net", "train", "data")
+    run_keys = {
+        "epochs": Key("int", default=10, min=1, doc="passes over the training set (BernoulliRBM's n_iter)"),
+        "repeats": Key("int", default=20, min=1, doc="draws of the stochastic one-bit pseudo-likelihood"),
+        "curve_points": Key("int", default=10, min=1, doc="exact test pseudo-likelihood evaluations per run"),
+    }
+    metrics = ("pll", "pll_exact", "recon", "pll_train_exact")
+    plots = {"pll_curve": {}, "filters": {}}
+
+    def validate(self, scenario) -> None:
+        from ..datasets import require_sklearn
+
+        src = str(scenario.path)
+        for _, cfg in scenario.points():
+            if cfg["net"]["kind"] != "rbm":
+                raise ScenarioError(src, "net.kind", f"the rbm_pseudo_ll protocol trains an 'rbm', "
+                                                     f"not {cfg['net']['kind']!r}")
+            if cfg["data"]["task"] != "digits":
+                raise ScenarioError(src, "data.task", "the rbm_pseudo_ll protocol scores the 'digits'")
+            if cfg["train"]["rule"] != "cd":
+                raise ScenarioError(src, "train.rule", "the rbm_pseudo_ll protocol trains by rule 'cd'")
+            if len(methods(cfg["train"], src)) != 1:
+                raise ScenarioError(src, "train.methods", "the rbm_pseudo_ll protocol trains one method")
+        require_sklearn(f"scenario {src} needs the 8x8 digits, which")
+
+    @staticmethod
+    def _data(cfg, ss_k):
+        from ..datasets import digits, split
+
+        X, _ = digits()
+        tr, te = split(len(X), cfg["data"]["test_fraction"], rng=generator(ss_k, "split"))
+        thr = cfg["data"]["binarize"]
+        return X[tr], (X[te] > thr).astype(np.float64), (X[tr] > thr).astype(np.float64)
+
+    def trial(self, cfg, ss, k):
+        import time
+
+        from nets.rbm import RBM, pseudo_likelihood, reconstruction_error, train
+
+        ss_k = child(ss, k)
+        Xtr, Xte, Xtr_bin = self._data(cfg, ss_k)
+        net, run = cfg["net"], cfg["run"]
+        m = methods(cfg["train"])[0]
+        B = len(Xtr) if m["batch_size"] in (0, None) else min(int(m["batch_size"]), len(Xtr))
+        updates = run["epochs"] * (len(Xtr) // B)
+        rbm0 = RBM.init_from_data(net["n_hidden"], Xtr, rng=generator(ss_k, "init"), init_scale=net["init_scale"],
+                                  visible_bias=net["visible_bias"], hidden_bias=net["hidden_bias"])
+        t0 = time.perf_counter()
+        res = train(rbm0, Xtr, rng=generator(ss_k, "train"), every=max(1, updates // run["curve_points"]),
+                    monitor=lambda p: pseudo_likelihood(p, Xte), **{**m, "updates": updates})
+        seconds = time.perf_counter() - t0
+        p = res.rbm.params
+        score = generator(ss_k, "score")
+        return {"pll": float(np.mean([pseudo_likelihood(p, Xte, rng=score) for _ in range(run["repeats"])])),
+                "pll_exact": float(res.history[-1]), "recon": reconstruction_error(p, Xte),
+                "pll_train_exact": pseudo_likelihood(p, Xtr_bin),
+                "curve_t": res.updates, "curve_pll": res.history, "W": np.asarray(p.W),
+                "seconds_with_curve": seconds}
+
+    def aggregate(self, cfg, results):
+        return means_with_intervals({q: [r[q] for r in results] for q in self.metrics})
+
+    def figures(self, scenario, points, demo):
+        from ..plots import rbm as rplots
+
+        out = []
+        trials = points[0]["trials"]
+        title = scenario.meta["id"] or scenario.name
+        for spec in scenario.plots:
+            if spec["kind"] == "pll_curve":
+                fig = rplots.ll_curve_figure({"test set": (trials[0]["curve_t"],
+                                                           np.stack([t["curve_pll"] for t in trials]))},
+                                             title=f"{title}: exact pseudo-log-likelihood of the test digits")
+                fig.axes[0].set_ylabel("mean log pseudo-likelihood (nats)")
+                out.append(("pll_curve", fig))
+            else:
+                out.append(("filters", rplots.filters_figure(trials[0]["W"], (8, 8),
+                                                             title=f"{title}: hidden-unit filters W[:, j] (trial 0)")))
+        return out
