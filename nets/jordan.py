@@ -363,9 +363,10 @@ class Jordan(Net):
         for t in range(T - 1, -1, -1):
             Z = np.array(_g_vjp(self.output_activation, run.y[t][None], G))  # (k, B, K), through y_t (a copy)
             Z[0] = dz_loss[t]  # age 0: the loss term of this step (G[0] is always zero)
-            A = (Z @ V) * fp[t]  # (k, B, H)
+            ZV = Z @ V  # (k, B, H): dL/dh_t per age
+            A = ZV * fp[t]
             dz[t] = Z.sum(axis=0)
-            dh[t] = (Z @ V).sum(axis=0)
+            dh[t] = ZV.sum(axis=0)
             da[t] = A.sum(axis=0)
             if k > 1:  # age j at s_t becomes age j + 1 at s_{t}'s producer y_{t-1}
                 Gs = A[:-1] @ W + self.mu * G[:-1]  # (k-1, B, K): dL_{t+j}/ds_t

@@ -143,7 +143,8 @@ class PlanSequences(Protocol):
         if j:
             head, s = net.generate(p, xr[:j])  # (j, P R, K), (P R, K)
         else:
-            head, s = np.empty((0,) + yr.shape[1:]), net._batch_s0(None, P * R)
+            head = np.empty((0,) + yr.shape[1:])
+            s = np.broadcast_to(net.init_state(rng=rng).s, (P * R, yr.shape[2])).copy()
         s = s + rng.uniform(-run["state_noise"], run["state_noise"], size=s.shape)
         tail, _ = net.generate(p, xr[j:], state0=s)
         y = np.concatenate([head, tail], axis=0)  # (T, P R, K)
