@@ -23,7 +23,7 @@ on store (the matrix products are float32 BLAS / float32 loops).
 
 Design: the input part U x_t + b of every step is one BLAS product before the loop; the
 recurrent products h_{t-1} W^T (forward) and da_t W (backward) are BLAS ``np.dot`` for
-batches of 8 and more, and for smaller batches loop nests whose inner loop runs over
+batches of 8 and more (into a scratch array, not added in place), and for smaller batches loop nests whose inner loop runs over
 contiguous rows (they vectorise, and avoid a BLAS call of ~1 us per step); the parameter
 gradients are one product each over all T*B rows after the loop. The sigmoid is
 computed from :func:`_exp_neg`, a branch-free exp(-u) for u >= 0 in plain arithmetic
@@ -84,17 +84,16 @@ def _sig(x):
 
 
 @vector_kernel
-def _acc_product(X, M, out, tmp):
-    """out (B, N) += X (B, K) @ M (K, N): loops for small B, BLAS otherwise (tmp (B, N))."""
+def _product(X, M, out):
+    """out (B, N) = X (B, K) @ M (K, N): BLAS for B >= 8, else a loop nest over rows of M."""
     B, K = X.shape
     N = M.shape[1]
     if B >= 8:
-        np.dot(X, M, tmp)
-        for bb in range(B):
-            for j in range(N):
-                out[bb, j] += tmp[bb, j]
+        np.dot(X, M, out)
     else:
         for bb in range(B):  # no row views here: each would cost a reference count per k
+            for j in range(N):
+                out[bb, j] = 0.0
             for k in range(K):
                 xk = X[bb, k]
                 for j in range(N):
@@ -140,7 +139,6 @@ def lstm_bptt(p, xs, ys, state0, cfg, work, g):
     UT = np.ascontiguousarray(U.T)  # (I, 4H)
     VT = np.ascontiguousarray(V.T)  # (H, K)
     tmp = np.empty((B, H4), dt)
-    tmp_h = np.empty((B, H), dt)
     # forward
     A = np.dot(xs.reshape(T * B, I), UT)  # (T*B, 4H)
     for bb in range(B):
@@ -148,26 +146,26 @@ def lstm_bptt(p, xs, ys, state0, cfg, work, g):
             hs[0, bb, j] = state0[0][bb, j]
             cs[0, bb, j] = state0[1][bb, j]
     for t in range(T):
-        a = A[t * B:(t + 1) * B]
-        _acc_product(hs[t], WT, a, tmp)
+        _product(hs[t], WT, tmp)  # W h_{t-1}, (B, 4H)
         for bb in range(B):
-            ar = a[bb]
+            xr = A[t * B + bb]
+            ar = tmp[bb]
             gr = act[t, bb]
             cp = cs[t, bb]
             cn = cs[t + 1, bb]
             hc = hcs[t, bb]
             hn = hs[t + 1, bb]
             for j in range(H):
-                gr[j] = ig * _sig(ar[j] + b[j] + peep * P[0, j] * cp[j]) + (1.0 - ig)
+                gr[j] = ig * _sig(ar[j] + xr[j] + b[j] + peep * P[0, j] * cp[j]) + (1.0 - ig)
             for j in range(H):
-                gr[H + j] = fg * _sig(ar[H + j] + b[H + j] + peep * P[1, j] * cp[j]) + (1.0 - fg)
+                gr[H + j] = fg * _sig(ar[H + j] + xr[H + j] + b[H + j] + peep * P[1, j] * cp[j]) + (1.0 - fg)
             for j in range(H):
-                x = ar[2 * H + j] + b[2 * H + j]
+                x = ar[2 * H + j] + xr[2 * H + j] + b[2 * H + j]
                 gr[2 * H + j] = g_id * x + (1.0 - g_id) * (g_m * _sig(g_k * x) + g_a)
             for j in range(H):
                 cn[j] = gr[H + j] * cp[j] + gr[j] * gr[2 * H + j]
             for j in range(H):
-                gr[3 * H + j] = og * _sig(ar[3 * H + j] + b[3 * H + j] + peep * P[2, j] * cn[j]) + (1.0 - og)
+                gr[3 * H + j] = og * _sig(ar[3 * H + j] + xr[3 * H + j] + b[3 * H + j] + peep * P[2, j] * cn[j]) + (1.0 - og)
             for j in range(H):
                 x = cn[j]
                 hc[j] = h_id * x + (1.0 - h_id) * (h_m * _sig(h_k * x) + h_a)
@@ -253,11 +251,10 @@ def lstm_bptt(p, xs, ys, state0, cfg, work, g):
                 da[H + j] = fg * dcv[j] * cp[j] * f * (1.0 - f)
             for j in range(H):
                 cc[j] = dcv[j] * gr[H + j] + peep * (da[j] * P[0, j] + da[H + j] * P[1, j])
-                ch[j] = 0.0
         dh_norm[t] = math.sqrt(sh)
         dc_norm[t] = math.sqrt(sc)
         if t > 0:
-            _acc_product(DA[t * B:(t + 1) * B], W, carry_h, tmp_h)
+            _product(DA[t * B:(t + 1) * B], W, carry_h)
     hprev = hs[:T].reshape(T * B, H)
     dW[:, :] = np.dot(DA.T, hprev)
     dU[:, :] = np.dot(DA.T, xs.reshape(T * B, I))
