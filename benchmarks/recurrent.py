@@ -1,6 +1,6 @@
 r"""Recurrent-net training step: rnnlab's fused numba kernel vs the numpy path vs torch.nn.RNN.
 
-The gated cells' cases (``CELL_CASES``: benchmarks/_lstm_cases.py, ...) run after the RNN's
+The gated cells' cases (``CELL_CASES``: benchmarks/_lstm_cases.py, _gru_cases.py) run after the RNN's
 in the same process, with their own tables and targets.
 
 Run ``python -m benchmarks.recurrent [--quick] [--threads 2] [--no-torch]``; it prints a
@@ -50,7 +50,7 @@ from benchmarks._harness import CpuMeter, fmt_cpu, machine, machine_lines, table
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "recurrent.json"
 #: gated-cell case modules run after the RNN cases; each has NAME and
 #: run(torch, *, rounds, reps, min_time, quick) -> {"results", "targets", "lines", ...}
-CELL_CASES = ["benchmarks._lstm_cases"]
+CELL_CASES = ["benchmarks._lstm_cases", "benchmarks._gru_cases"]
 T_STEPS, N_IN, N_OUT = 100, 16, 16
 CASES = [(32, 1), (32, 32), (128, 1), (128, 32)]
 

@@ -235,15 +235,15 @@ class GRU(Net):
         ----------
         sd : dict of array-likes: ``weight_ih_l{k}`` (3H, I or D*H), ``weight_hh_l{k}``
             (3H, H), ``bias_ih_l{k}``, ``bias_hh_l{k}`` (3H,), with ``_reverse`` suffixes for
-            the backward direction; gate rows r, z, n. Optionally ``readout.weight`` (K, D*H)
-            and ``readout.bias`` (K,) (what :meth:`state_dict` writes with ``readout=True``).
+            the backward direction; gate rows r, z, n. Optionally ``out.weight`` (K, D*H) and
+            ``out.bias`` (K,), an ``nn.Linear`` called ``out`` (as :meth:`state_dict` writes).
             Tensors work if they convert with ``np.asarray`` (call ``.detach()`` first).
         reset, update : the conventions the arrays are meant in. A dict from torch means
             reset="after", update="cho" (the defaults).
-        V, c : readout (default: ``readout.*`` from sd, else V = I, c = 0).
+        V, c : output layer (default: ``out.*`` from sd, else V = I, c = 0).
         """
         sd = {k: np.asarray(v, dtype=np.float64) for k, v in sd.items()}
-        known = {"readout.weight", "readout.bias"}
+        known = {"out.weight", "out.bias"}
         L = 0
         while f"weight_ih_l{L}" in sd:
             L += 1
@@ -265,12 +265,12 @@ class GRU(Net):
         b = np.stack([np.stack([sd[f"bias_ih_l{k}{s}"] for s in sfx]) for k in range(L)])
         bh = np.stack([np.stack([sd[f"bias_hh_l{k}{s}"] for s in sfx]) for k in range(L)])
         if V is None:
-            V = sd.get("readout.weight", np.eye(D * H))
+            V = sd.get("out.weight", np.eye(D * H))
         if c is None:
-            c = sd.get("readout.bias", np.zeros(np.shape(V)[0]))
+            c = sd.get("out.bias", np.zeros(np.shape(V)[0]))
         return cls(GRUTrainParams(U0, U, W, b, bh, V, c), reset=reset, update=update, output=output, h0=h0)
 
-    def state_dict(self, *, raw: bool = False, readout: bool = False) -> dict[str, np.ndarray]:
+    def state_dict(self, *, raw: bool = False, output_layer: bool = True) -> dict[str, np.ndarray]:
         """The weights in PyTorch's ``nn.GRU`` layout (copies; float64 numpy arrays).
 
         Parameters
@@ -282,8 +282,9 @@ class GRU(Net):
             torch equivalent and raises ValueError. True: this net's own arrays in that
             layout whatever the conventions; ``from_state_dict(sd, reset=..., update=...)``
             with this net's conventions rebuilds it exactly.
-        readout : bool
-            Add ``readout.weight`` (V) and ``readout.bias`` (c) (nn.Linear layout).
+        output_layer : bool
+            Add ``out.weight`` (V) and ``out.bias`` (c): an ``nn.Linear`` called ``out``
+            (the names :class:`nets.lstm.LSTM` uses too).
         """
         if not raw and self.reset != "after":
             raise ValueError("torch.nn.GRU has no reset-before form: a reset='before' GRU has no "
@@ -301,8 +302,8 @@ class GRU(Net):
                 sd[f"weight_hh_l{k}{s}"] = p.W[k, d] * flip[:, None]
                 sd[f"bias_ih_l{k}{s}"] = p.b[k, d] * flip
                 sd[f"bias_hh_l{k}{s}"] = p.bh[k, d] * flip
-        if readout:
-            sd["readout.weight"], sd["readout.bias"] = p.V.copy(), p.c.copy()
+        if output_layer:
+            sd["out.weight"], sd["out.bias"] = p.V.copy(), p.c.copy()
         return sd
 
     # --- training interface ----------------------------------------------------------

@@ -207,7 +207,7 @@ def test_state_dict_round_trip_is_exact():
     rng = np.random.default_rng(5)
     for (reset, update), L, bi in itertools.product(CONVENTIONS, (1, 3), (False, True)):
         net = _net(rng, reset=reset, update=update, L=L, bi=bi, I=3, H=4, K=2)
-        sd = net.state_dict(raw=True, readout=True)
+        sd = net.state_dict(raw=True)
         D = 2 if bi else 1
         assert sd["weight_ih_l0"].shape == (12, 3) and sd["weight_hh_l0"].shape == (12, 4)
         if L > 1:
@@ -217,7 +217,7 @@ def test_state_dict_round_trip_is_exact():
         for a, b in zip(back.params, net.params, strict=True):
             np.testing.assert_array_equal(a, b)
         if reset == "after":  # the torch-equivalent dict computes the same function as a cho GRU
-            twin = GRU.from_state_dict(net.state_dict(readout=True))
+            twin = GRU.from_state_dict(net.state_dict())
             xs = rng.normal(size=(5, 2, 3))
             np.testing.assert_allclose(twin.forward(twin.params, xs)[1], net.forward(net.params, xs)[1],
                                        rtol=0, atol=1e-14)
@@ -235,7 +235,7 @@ def test_torch_gru_same_outputs_and_gradients():
         torch.manual_seed(L + 2 * bi)
         g = torch.nn.GRU(3, 4, num_layers=L, bidirectional=bi).double()
         D = 2 if bi else 1
-        net = GRU.from_state_dict({k: v.detach().numpy() for k, v in g.state_dict().items()},
+        net = GRU.from_state_dict({k: v.detach().numpy() for k, v in g.state_dict().items()},  # no out.*
                                   V=rng.normal(size=(2, D * 4)), c=rng.normal(size=2))
         xs, ys, h0 = rng.normal(size=(7, 3, 3)), rng.normal(size=(7, 3, 2)), rng.normal(size=(L * D, 3, 4))
         out, _ = g(torch.tensor(xs), torch.tensor(h0))

@@ -32,12 +32,14 @@ import math
 
 import numpy as np
 
-from sim.jit import kernel
+from sim.jit import vector_kernel
 
-__all__ = ["forward", "bptt"]
+__all__ = ["forward", "bptt", "vsigmoid", "vtanh"]
+
+_INF_BITS = 0x7FF0000000000000  # the float64 bit pattern of +inf
 
 
-@kernel
+@vector_kernel
 def _sigmoid(a):
     if a >= 0.0:
         return 1.0 / (1.0 + math.exp(-a))
@@ -45,7 +47,52 @@ def _sigmoid(a):
     return e / (1.0 + e)
 
 
-@kernel
+@vector_kernel
+def _exp_parts(x, sign, e, kb):
+    """exp(sign * x_i) = e_i * 2^k_i: e_i a polynomial, kb_i the float64 bits of 2^k_i.
+
+    Cody-Waite reduction y = k ln2 + r, |r| <= ln2 / 2 (ln2 split in a 32-bit head and a
+    tail), exp(r) by its Taylor polynomial to degree 12 (truncation < 2e-17 relative);
+    beyond +-708 the result is set to inf / 0 (so sigmoid and tanh saturate exactly to
+    0, 1 and -1, as numpy's do), within it 2^k is a normal float64. Plain arithmetic over
+    contiguous arrays: LLVM vectorises this loop (math.exp is a scalar call here).
+    """
+    for i in range(x.shape[0]):
+        y0 = sign * x[i]
+        y = min(max(y0, -708.0), 708.0)
+        k = math.floor(y * 1.4426950408889634 + 0.5)
+        r = y - k * 0.6931471803691238 - k * 1.9082149292705877e-10
+        e[i] = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6 + r * (1.0 / 24 + r * (1.0 / 120 + r * (
+            1.0 / 720 + r * (1.0 / 5040 + r * (1.0 / 40320 + r * (1.0 / 362880 + r * (
+                1.0 / 3628800 + r * (1.0 / 39916800 + r * (1.0 / 479001600))))))))))))
+        bits = (np.int64(k) + 1023) << 52
+        bits = _INF_BITS if y0 > 708.0 else bits  # exp overflows: inf, as np.exp does
+        kb[i] = 0 if y0 < -708.0 else bits  # exp underflows (or nearly): exactly 0
+
+
+@vector_kernel
+def vsigmoid(x, out, e, kb):
+    """out = 1 / (1 + exp(-x)) over 1-d float64 arrays (e, kb: scratch of the same length).
+
+    Compiled with numpy's error model (:func:`sim.jit.vector_kernel`): the division has no
+    zero-division branch, so the loop vectorises (the divisor is >= 1 here).
+    """
+    _exp_parts(x, -1.0, e, kb)
+    s = kb.view(np.float64)
+    for i in range(x.shape[0]):
+        out[i] = 1.0 / (1.0 + e[i] * s[i])
+
+
+@vector_kernel
+def vtanh(x, out, e, kb):
+    """out = 2 / (1 + exp(-2x)) - 1 = tanh(x) (absolute error ~3e-16); scratch as vsigmoid."""
+    _exp_parts(x, -2.0, e, kb)
+    s = kb.view(np.float64)
+    for i in range(x.shape[0]):
+        out[i] = 2.0 / (1.0 + e[i] * s[i]) - 1.0
+
+
+@vector_kernel
 def forward(p, xs, h0, reset, update, hs, gates):
     """Forward pass over the whole sequence and batch.
 
@@ -62,59 +109,85 @@ def forward(p, xs, h0, reset, update, hs, gates):
     T, B, I = xs.shape
     H = W.shape[1]
     dt = xs.dtype
-    UT = np.ascontiguousarray(U.T)  # (I, 3H)
-    GX = np.dot(xs.reshape(T * B, I), UT)  # (T*B, 3H)
+    GX = np.dot(xs.reshape(T * B, I), np.ascontiguousarray(U.T))  # (T*B, 3H)
+    brz = np.empty(2 * H)
+    for j in range(2 * H):
+        brz[j] = b[j] + bh[j]
+    bn = b[2 * H:]
+    bhn = bh[2 * H:]
     if reset == 0:
         WT = np.ascontiguousarray(W.T)  # (H, 3H)
         GH = np.empty((B, 3 * H), dt)
     else:
         WT = np.ascontiguousarray(W[:2 * H].T)  # (H, 2H)
-        WnT = np.ascontiguousarray(W[2 * H:].T)  # (H, H)
         GH = np.empty((B, 2 * H), dt)
-        RH = np.empty((B, H), dt)
-        GN = np.empty((B, H), dt)
+    WnT = np.ascontiguousarray(W[2 * H:].T)  # (H, H)
+    RH = np.empty((B, H), dt)
+    GN = np.empty((B, H), dt)
+    # float64 scratch for the vectorised gate nonlinearities
+    P = np.empty(B * 2 * H)
+    S = np.empty(B * 2 * H)
+    E = np.empty(B * 2 * H)
+    KB = np.empty(B * 2 * H, np.int64)
+    Q = np.empty(B * H)
+    N = np.empty(B * H)
     for bb in range(B):
         for i in range(H):
             hs[0, bb, i] = h0[bb, i]
     for t in range(T):
         np.dot(hs[t], WT, GH)
         for bb in range(B):
-            row = t * B + bb
+            gx = GX[t * B + bb]
+            gh = GH[bb]
+            dst = P[bb * 2 * H:(bb + 1) * 2 * H]
+            for j in range(2 * H):
+                dst[j] = gx[j] + gh[j] + brz[j]
+        vsigmoid(P, S, E, KB)
+        for bb in range(B):
+            src = S[bb * 2 * H:(bb + 1) * 2 * H]
+            r = gates[0, t, bb]
+            z = gates[1, t, bb]
+            h = hs[t, bb]
+            rh = RH[bb]
             for i in range(H):
-                r = _sigmoid(GX[row, i] + b[i] + GH[bb, i] + bh[i])
-                z = _sigmoid(GX[row, H + i] + b[H + i] + GH[bb, H + i] + bh[H + i])
-                gates[0, t, bb, i] = r
-                gates[1, t, bb, i] = z
-                if reset == 0:
-                    ghn = GH[bb, 2 * H + i] + bh[2 * H + i]
-                    gates[3, t, bb, i] = ghn
-                    n = math.tanh(GX[row, 2 * H + i] + b[2 * H + i] + r * ghn)
-                    gates[2, t, bb, i] = n
-                    h = hs[t, bb, i]
-                    if update == 0:
-                        hs[t + 1, bb, i] = z * h + (1.0 - z) * n
-                    else:
-                        hs[t + 1, bb, i] = (1.0 - z) * h + z * n
-                else:
-                    RH[bb, i] = r * hs[t, bb, i]
+                r[i] = src[i]
+                z[i] = src[H + i]
+                rh[i] = src[i] * h[i]
         if reset == 1:
             np.dot(RH, WnT, GN)
-            for bb in range(B):
-                row = t * B + bb
+        for bb in range(B):
+            gx = GX[t * B + bb, 2 * H:]
+            r = gates[0, t, bb]
+            ghn = gates[3, t, bb]
+            q = Q[bb * H:(bb + 1) * H]
+            if reset == 0:
+                gh = GH[bb, 2 * H:]
                 for i in range(H):
-                    ghn = GN[bb, i] + bh[2 * H + i]
-                    gates[3, t, bb, i] = ghn
-                    n = math.tanh(GX[row, 2 * H + i] + b[2 * H + i] + ghn)
-                    gates[2, t, bb, i] = n
-                    z = gates[1, t, bb, i]
-                    h = hs[t, bb, i]
-                    if update == 0:
-                        hs[t + 1, bb, i] = z * h + (1.0 - z) * n
-                    else:
-                        hs[t + 1, bb, i] = (1.0 - z) * h + z * n
+                    ghn[i] = gh[i] + bhn[i]
+                    q[i] = gx[i] + bn[i] + r[i] * ghn[i]
+            else:
+                gn = GN[bb]
+                for i in range(H):
+                    ghn[i] = gn[i] + bhn[i]
+                    q[i] = gx[i] + bn[i] + ghn[i]
+        vtanh(Q, N, E[:B * H], KB[:B * H])
+        for bb in range(B):
+            src = N[bb * H:(bb + 1) * H]
+            n = gates[2, t, bb]
+            z = gates[1, t, bb]
+            h = hs[t, bb]
+            out = hs[t + 1, bb]
+            if update == 0:
+                for i in range(H):
+                    n[i] = src[i]
+                    out[i] = z[i] * h[i] + (1.0 - z[i]) * src[i]
+            else:
+                for i in range(H):
+                    n[i] = src[i]
+                    out[i] = (1.0 - z[i]) * h[i] + z[i] * src[i]
 
 
-@kernel
+@vector_kernel
 def _loss(Z, c, yf, code, scale):
     """Loss of the logits Z (rows, K) (+ c) against yf; Z is overwritten by dL/dz."""
     R, K = Z.shape
@@ -150,7 +223,7 @@ def _loss(Z, c, yf, code, scale):
     return loss * scale
 
 
-@kernel
+@vector_kernel
 def bptt(p, xs, ys, h0, cfg, out, g):
     """Loss and all gradients of one batch, written into caller-allocated arrays.
 
@@ -195,66 +268,83 @@ def bptt(p, xs, ys, h0, cfg, out, g):
     DGH = np.empty((T * B, 3 * H), dt)  # what multiplies W: [da_r, da_z, da_n r] (after)
     carry = np.zeros((B, H), dt)
     dprev = np.empty((B, H), dt)
+    DH = np.empty((B, H), dt)
     DRH = np.empty((B, H), dt)
     RH = np.empty((T * B, H), dt)
+    zero = np.zeros(H, dt)
     Wn = np.ascontiguousarray(W[2 * H:])
     Wrz = np.ascontiguousarray(W[:2 * H])
     for t in range(T - 1, -1, -1):
-        ss = 0.0
         for bb in range(B):
             row = t * B + bb
-            ro = (t - t0) * B + bb
+            dout = Dout[(t - t0) * B + bb] if t >= t0 else zero
+            cr = carry[bb]
+            d = DH[bb]
+            r = gates[0, t, bb]
+            z = gates[1, t, bb]
+            n = gates[2, t, bb]
+            h = hs[t, bb]
+            dp = dprev[bb]
+            dgr = DGX[row, :H]
+            dgz = DGX[row, H:2 * H]
+            dgn = DGX[row, 2 * H:]
             for i in range(H):
-                d = carry[bb, i]
-                if t >= t0:
-                    d += Dout[ro, i]
-                ss += d * d
-                r = gates[0, t, bb, i]
-                z = gates[1, t, bb, i]
-                n = gates[2, t, bb, i]
-                h = hs[t, bb, i]
-                if update == 0:
-                    dz = d * (h - n)
-                    dn = d * (1.0 - z)
-                    dprev[bb, i] = d * z
-                else:
-                    dz = d * (n - h)
-                    dn = d * z
-                    dprev[bb, i] = d * (1.0 - z)
-                dan = dn * (1.0 - n * n)
-                DGX[row, H + i] = dz * (z * (1.0 - z))
-                DGX[row, 2 * H + i] = dan
-                DGH[row, H + i] = DGX[row, H + i]
-                if reset == 0:
-                    dar = dan * gates[3, t, bb, i] * (r * (1.0 - r))
-                    DGX[row, i] = dar
-                    DGH[row, i] = dar
-                    DGH[row, 2 * H + i] = dan * r
+                d[i] = cr[i] + dout[i]
+            if update == 0:
+                for i in range(H):
+                    dgz[i] = d[i] * (h[i] - n[i]) * (z[i] * (1.0 - z[i]))
+                    dgn[i] = d[i] * (1.0 - z[i]) * (1.0 - n[i] * n[i])
+                    dp[i] = d[i] * z[i]
+            else:
+                for i in range(H):
+                    dgz[i] = d[i] * (n[i] - h[i]) * (z[i] * (1.0 - z[i]))
+                    dgn[i] = d[i] * z[i] * (1.0 - n[i] * n[i])
+                    dp[i] = d[i] * (1.0 - z[i])
+            if reset == 0:
+                ghn = gates[3, t, bb]
+                hr = DGH[row, :H]
+                hz = DGH[row, H:2 * H]
+                hn = DGH[row, 2 * H:]
+                for i in range(H):
+                    v = dgn[i] * ghn[i] * (r[i] * (1.0 - r[i]))
+                    dgr[i] = v
+                    hr[i] = v
+                    hz[i] = dgz[i]
+                    hn[i] = dgn[i] * r[i]
+        ss = 0.0
+        for bb in range(B):
+            for i in range(H):
+                ss += DH[bb, i] * DH[bb, i]
         dh_norm[t] = math.sqrt(ss)
-        rows = DGX[t * B:(t + 1) * B]
         if reset == 0:
             if t > 0:
                 np.dot(DGH[t * B:(t + 1) * B], W, carry)
                 for bb in range(B):
+                    cr = carry[bb]
+                    dp = dprev[bb]
                     for i in range(H):
-                        carry[bb, i] += dprev[bb, i]
+                        cr[i] += dp[i]
         else:
-            np.dot(np.ascontiguousarray(rows[:, 2 * H:]), Wn, DRH)  # d(r h)
+            np.dot(np.ascontiguousarray(DGX[t * B:(t + 1) * B, 2 * H:]), Wn, DRH)  # d(r h)
             for bb in range(B):
                 row = t * B + bb
+                r = gates[0, t, bb]
+                h = hs[t, bb]
+                dgr = DGX[row, :H]
+                drh = DRH[bb]
+                rh = RH[row]
+                dp = dprev[bb]
                 for i in range(H):
-                    r = gates[0, t, bb, i]
-                    h = hs[t, bb, i]
-                    dar = DRH[bb, i] * h * (r * (1.0 - r))
-                    DGX[row, i] = dar
-                    DGH[row, i] = dar
-                    RH[row, i] = r * h
-                    dprev[bb, i] += DRH[bb, i] * r
+                    dgr[i] = drh[i] * h[i] * (r[i] * (1.0 - r[i]))
+                    rh[i] = r[i] * h[i]
+                    dp[i] += drh[i] * r[i]
             if t > 0:
                 np.dot(np.ascontiguousarray(DGX[t * B:(t + 1) * B, :2 * H]), Wrz, carry)
                 for bb in range(B):
+                    cr = carry[bb]
+                    dp = dprev[bb]
                     for i in range(H):
-                        carry[bb, i] += dprev[bb, i]
+                        cr[i] += dp[i]
     xf = xs.reshape(T * B, I)
     hprev = hs[:T].reshape(T * B, H)
     dU[:, :] = np.dot(DGX.T, xf)
@@ -265,15 +355,17 @@ def bptt(p, xs, ys, h0, cfg, out, g):
         dW[2 * H:] = np.dot(np.ascontiguousarray(DGX[:, 2 * H:].T), RH)
     for j in range(3 * H):
         db[j] = 0.0
-        dbh[j] = 0.0
     for row in range(T * B):
+        src = DGX[row]
         for j in range(3 * H):
-            db[j] += DGX[row, j]
-            dbh[j] += DGX[row, j]
+            db[j] += src[j]
+    for j in range(3 * H):
+        dbh[j] = db[j]
     if reset == 0:
         for j in range(2 * H, 3 * H):
             dbh[j] = 0.0
         for row in range(T * B):
+            src = DGH[row]
             for j in range(2 * H, 3 * H):
-                dbh[j] += DGH[row, j]
+                dbh[j] += src[j]
     return loss
