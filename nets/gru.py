@@ -380,6 +380,39 @@ class GRU(Net):
         y = _apply_output(self.output_activation, top @ params.V.T + params.c)
         return (top[:, 0], y[:, 0]) if squeeze else (top, y)
 
+    def gate_trace(self, params, xs, state0=None, *, fast: bool = False) -> dict:
+        """Forward pass only, with the top layer's gates.
+
+        Parameters as :meth:`forward`; ``fast`` runs a one-layer, one-direction net through
+        the numba forward kernel (float64), else the numpy twin.
+
+        Returns
+        -------
+        dict: "h" (T, B, D*H) top-layer outputs, "gates" r, z, n -> (T, B, D*H)
+        (unbatched xs: the B axis dropped)
+        """
+        params = _as64(params)
+        xs3, squeeze = self._xs(xs)
+        xs3 = xs3.astype(np.float64)
+        T, B, _ = xs3.shape
+        h0 = self._batch_h0(state0, B)
+        if fast and self.num_layers == 1 and self.num_directions == 1:
+            from ._kernels.gru import forward as _kforward
+            H = self.n_hidden
+            hs = np.empty((T + 1, B, H))
+            gates = np.empty((4, T, B, H))
+            p = params
+            _kforward(tuple(np.ascontiguousarray(a) for a in (p.U0[0], p.W[0, 0], p.b[0, 0], p.bh[0, 0])),
+                      np.ascontiguousarray(xs3), np.ascontiguousarray(h0[0]), _CODES[self.reset],
+                      _CODES[self.update], hs, gates)
+            trace = {"h": hs[1:], "gates": {"r": gates[0], "z": gates[1], "n": gates[2]}}
+        else:
+            top, caches = _stack_forward(params, xs3, h0, self.reset, self.update)
+            trace = {"h": top, "gates": {g: np.concatenate([c[g] if d == 0 else c[g][::-1]
+                                                            for d, c in enumerate(caches[-1])], axis=-1)
+                                         for g in ("r", "z", "n")}}
+        return _squeeze_trace(trace) if squeeze else trace
+
     def bptt(self, params, xs, ys, state0=None, *, loss, truncate: int | None = None,
              reduction: str = "mean", fast: bool = False):
         """Loss and its gradient by backpropagation through time (full or truncated).

@@ -66,6 +66,7 @@ MODULES: dict[str, str] = {
     "capacity": "capacity",
     "dynamics": "dynamics",
     "gates": "gates",
+    "gate_limits": "gate_limits",
     "encoder": "encoder",
     "glauber": "glauber",
     "lexical_classes": "lexical",
