@@ -375,3 +375,21 @@ def test_fit_trains_a_gru():
     ys = xs[0]  # many-to-one: recall the first bit after six steps
     res = fit(net, net.params, xs, ys, loss="mse", optimizer=Adam(0.03), epochs=60, batch_size=16, rng=rng)
     assert res.loss[-1] < 0.05 * res.loss[0]
+
+
+def test_gate_trace_kernel_equals_numpy_and_bptt_trace():
+    rng = np.random.default_rng(16)
+    for reset, update in CONVENTIONS:
+        net = _net(rng, reset=reset, update=update, H=4, I=3, K=1)
+        xs, h0 = rng.normal(size=(12, 3, 3)), rng.normal(size=(3, 4))
+        slow = net.gate_trace(net.params, xs, h0)
+        fast = net.gate_trace(net.params, xs, h0, fast=True)
+        ref = net.bptt(net.params, xs, np.zeros((3, 1)), h0, loss="mse")[2]
+        np.testing.assert_array_equal(slow["h"], ref["h"])
+        np.testing.assert_allclose(fast["h"], slow["h"], rtol=0, atol=1e-12)
+        for g in "rzn":
+            np.testing.assert_array_equal(slow["gates"][g], ref["gates"][g])
+            np.testing.assert_allclose(fast["gates"][g], slow["gates"][g], rtol=0, atol=1e-12)
+    deep = _net(rng, L=2, bi=True)
+    tr = deep.gate_trace(deep.params, rng.normal(size=(5, 2)), fast=True)  # falls back to numpy
+    assert tr["h"].shape == (5, 4) and tr["gates"]["r"].shape == (5, 4)
