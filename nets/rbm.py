@@ -213,6 +213,8 @@ CD_KEYS: dict[str, Key] = {
     "weight_decay": Key("float", default=0.0, min=0.0, doc="L2 weight cost lambda on W (Hinton: 1e-4)"),
     "visible": Key("str", default="samples", choices=("samples", "probabilities"),
                    doc="negative-phase visible states: binary samples or their probabilities"),
+    "uniforms": Key("str", default="generator", choices=("generator", "counter"),
+                    doc="uniforms drawn from the seeded generator, or a counter-based stream in the kernel"),
     "methods": Key("any", default=None, doc="a list of tables {name = ..., <key> = ...} overriding these keys"),
 }
 
@@ -451,10 +453,25 @@ def _cd_chunk_numpy(p, X, idx, U, sched, chain, cfg) -> None:
 _CHUNK_DRAWS = 1 << 20  # uniforms drawn per block
 
 
+def counter_uniforms(key: int, start: int, n: int) -> np.ndarray:
+    """Numpy twin of :func:`nets._kernels.rbm.counter_uniforms`: uniforms start .. start + n - 1 of stream ``key``.
+
+    SplitMix64 in counter mode (Steele, Lea & Flood, OOPSLA 2014): z = key + (c + 1) gamma,
+    z ^= z >> 30, z *= m1, z ^= z >> 27, z *= m2, z ^= z >> 31; u = (z >> 11) / 2^53.
+    """
+    with np.errstate(over="ignore"):
+        c = np.uint64(start) + np.arange(n, dtype=np.uint64) + np.uint64(1)
+        z = np.uint64(key) + c * np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+
+
 def train(rbm: RBM, data: np.ndarray, *, rng: np.random.Generator, k: int = 1, persistent: bool = False,
           chains: int = 0, lr: float = 0.1, lr_final: float | None = None, updates: int = 1000, batch_size: int = 0,
           momentum: float = 0.0, momentum_final: float | None = None, momentum_switch: int = 0,
-          weight_decay: float = 0.0, visible: str = "samples", every: int = 0,
+          weight_decay: float = 0.0, visible: str = "samples", uniforms: str = "generator", every: int = 0,
           monitor: Callable[[RBMParams], float] | None = None, fast: bool = True, **unused: Any) -> TrainResult:
     """Train by CD-k or PCD-k with mini-batches, momentum and weight decay.
 
@@ -477,6 +494,12 @@ def train(rbm: RBM, data: np.ndarray, *, rng: np.random.Generator, k: int = 1, p
     rng : Generator
         Every draw: the PCD chain starts, the mini-batch order (a child generator seeded
         from ``rng`` first), then the uniforms of the updates in blocks.
+    uniforms : {"generator", "counter"}
+        Where the uniforms of the updates come from: drawn from ``rng`` in blocks
+        ("generator"), or generated inside the kernel per update by a counter-based
+        SplitMix64 stream whose 64-bit key is drawn from ``rng`` ("counter": no array of
+        uniforms, the faster choice; :func:`counter_uniforms` is its twin). The two give
+        different (equally valid) random streams.
     every : int
         Evaluate ``monitor`` (default: exact log-likelihood of ``data``) at update 0 and
         every ``every`` updates (0: only at the end).
@@ -497,6 +520,8 @@ def train(rbm: RBM, data: np.ndarray, *, rng: np.random.Generator, k: int = 1, p
     Vn, Hn = W.shape
     if visible not in ("samples", "probabilities"):
         raise ValueError(f"visible must be 'samples' or 'probabilities', got {visible!r}")
+    if uniforms not in ("generator", "counter"):
+        raise ValueError(f"uniforms must be 'generator' or 'counter', got {uniforms!r}")
     monitor = monitor or (lambda p: log_likelihood(p, X))
     n = (chains or B) if persistent else B
     chain = np.zeros((n, Hn))
@@ -518,8 +543,11 @@ def train(rbm: RBM, data: np.ndarray, *, rng: np.random.Generator, k: int = 1, p
     n_u = (0 if persistent else B * Hn) + k * n * (Vn + Hn)
     cfg = np.array([k, float(persistent), float(visible == "probabilities"), weight_decay])
     p = (W, b_v, b_h, np.zeros_like(W), np.zeros_like(b_v), np.zeros_like(b_h))
+    key = int(rng.integers(0, 2**63, dtype=np.int64)) if uniforms == "counter" else 0
+    ctr = np.array([uniforms == "counter", key, 0], dtype=np.uint64)
     work = (np.empty((B, Hn)), np.empty((n, Vn)), np.empty((n, Hn)), np.empty((n, Hn)), np.empty(Hn),
-            np.empty((Vn, Hn)))
+            np.empty((Vn, Hn)), ctr)
+    Urow = np.empty((1, n_u))
     if fast:
         from ._kernels.rbm import cd_chunk
     hist_t, hist = [], []
@@ -532,7 +560,11 @@ def train(rbm: RBM, data: np.ndarray, *, rng: np.random.Generator, k: int = 1, p
     for end in marks + [updates]:
         while done < end:
             c = min(step, end - done)
-            U = rng.random((c, n_u))
+            if uniforms == "counter":
+                ctr[2] = done * n_u
+                U = Urow if fast else counter_uniforms(key, done * n_u, c * n_u).reshape(c, n_u)
+            else:
+                U = rng.random((c, n_u))
             sl = slice(done, done + c)
             if fast:
                 cd_chunk(p, X, np.ascontiguousarray(idx[sl]), U, np.ascontiguousarray(sched[sl]), chain, cfg, work)

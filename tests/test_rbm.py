@@ -250,7 +250,9 @@ def test_figures_render(tmp_path):
 @pytest.mark.parametrize("kw", [dict(k=1), dict(k=3, visible="probabilities"),
                                 dict(k=2, persistent=True, chains=20, lr_final=0.0),
                                 dict(k=1, batch_size=4, momentum=0.5, momentum_final=0.9, momentum_switch=100,
-                                     weight_decay=1e-3)])
+                                     weight_decay=1e-3),
+                                dict(k=1, persistent=True, chains=10, batch_size=5, uniforms="counter"),
+                                dict(k=2, uniforms="counter")])
 def test_numba_training_kernel_equals_its_numpy_twin(kw):
     X = bars_and_stripes(3)
     rbm0 = RBM.init_from_data(16, X, rng=np.random.default_rng(24), init_scale=0.3)
@@ -301,3 +303,22 @@ def test_scenario_loader_rejects_inconsistent_rbm_settings(tmp_path):
     from sim.protocols.rbm import methods
 
     assert [m["name"] for m in methods(good.config["train"])] == ["cd1", "cd10", "pcd"]
+
+
+def test_counter_uniforms_kernel_twin_and_distribution():
+    from scipy.stats import kstest
+
+    from nets._kernels.rbm import counter_uniforms as k_counter
+
+    key, start, n = 0x1234_5678_9ABC_DEF0, 2**40 + 17, 20_000
+    u = R.counter_uniforms(key, start, n)
+    out = np.empty(n)
+    k_counter(np.uint64(key), np.uint64(start), out)
+    np.testing.assert_array_equal(out, u)                       # the twin: bit for bit
+    np.testing.assert_array_equal(R.counter_uniforms(key, start + 5, 10), u[5:15])   # a counter, not a state
+    assert u.min() >= 0.0 and u.max() < 1.0
+    assert kstest(u, "uniform").pvalue > 1e-6
+    assert abs(np.corrcoef(u[:-1], u[1:])[0, 1]) < 5 / math.sqrt(n)
+    assert not np.array_equal(R.counter_uniforms(key + 1, start, 100), u[:100])
+    with pytest.raises(ValueError, match="uniforms"):
+        R.train(RBM(np.zeros((2, 2))), np.ones((1, 2)), rng=np.random.default_rng(0), uniforms="dice")

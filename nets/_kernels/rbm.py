@@ -1,6 +1,7 @@
 """Numba kernel of CD-k / PCD-k parameter updates of an RBM (a chunk of updates).
 
-Per update t (uniforms ``U[t]`` drawn by the caller, laid out as documented in
+Per update t (uniforms ``U[t]`` drawn by the caller, or generated per update from a
+counter-based stream, :func:`counter_uniforms`, laid out as documented in
 :func:`nets.rbm._cd_chunk_numpy`, the numpy twin):
 
     p_h = sigma(b_h + X_b W)                          positive phase, (B, H)
@@ -10,14 +11,14 @@ Per update t (uniforms ``U[t]`` drawn by the caller, laid out as documented in
     g_W = X_b^T p_h / B - v^T q_h / n,  g_bv = mean X_b - mean v,  g_bh = mean p_h - mean q_h
     D <- mu D + eta (g - lambda W);  W <- W + D   (biases: no weight cost)
 
-Sums run in index order (the twin uses BLAS): the two agree to rounding, and identical
+The kernel and the twin both use BLAS, possibly with different summation orders: the two agree to rounding, and identical
 uniforms give identical binary samples unless a uniform falls within rounding of its
 probability (tests compare parameters after hundreds of updates to 1e-10).
 
-Speed (DESIGN.md section 7): every product is written as row updates over a contiguous
-inner axis (``acc[:] += x W[i, :]``, and the visible fields from the transposed copy
-``WT`` of W made once per update: ``a[:] += h_j WT[j, :]``), so LLVM vectorises them;
-a dot-product loop would be a strict-order scalar reduction. The logistic function is
+Speed (DESIGN.md section 7): the matrix products of an update (X_b W, h W^T, v W and
+the gradient [X_b^T, v^T] [p_h / B; -q_h / n] in one product) are BLAS calls (``np.dot``
+into scratch arrays allocated once per chunk); the elementwise work runs over
+contiguous rows, which LLVM vectorises. The logistic function is
 the branch-free plain-arithmetic sigma(x) = (1 or e) / (1 + e), e = exp(-|x|) of
 :func:`nets._kernels.boltzmann_chains.exp_neg` (relative error < 1e-13 for |x| <= 40),
 applied to whole rows under numpy's error model (:func:`sim.jit.vector_kernel`), where
@@ -30,6 +31,28 @@ import numpy as np
 from sim.jit import kernel, vector_kernel
 
 from .boltzmann_chains import exp_neg
+
+
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+_TWO53 = 1.0 / 9007199254740992.0
+
+
+@kernel
+def counter_uniforms(key, start, out):
+    """out[m] = the (start + m)-th uniform of stream ``key``: SplitMix64 in counter mode.
+
+    z = key + (c + 1) * 0x9E3779B97F4A7C15, mixed by SplitMix64's finaliser; the top 53
+    bits / 2^53 (Steele, Lea & Flood, OOPSLA 2014). Twin: :func:`nets.rbm.counter_uniforms`.
+    """
+    for m in range(out.shape[0]):
+        z = key + (start + np.uint64(m) + np.uint64(1)) * _GAMMA
+        z = (z ^ (z >> _S30)) * _M1
+        z = (z ^ (z >> _S27)) * _M2
+        z = z ^ (z >> _S31)
+        out[m] = float(z >> _S11) * _TWO53
 
 
 @vector_kernel
@@ -50,37 +73,48 @@ def cd_chunk(p, X, idx, U, sched, chain, cfg, work):
     p : (W (V, H), b_v (V,), b_h (H,), dW (V, H), dbv (V,), dbh (H,)), float64, updated in place
     X : (D, V) float64 data
     idx : (n_upd, B) int64 rows of X in each mini-batch
-    U : (n_upd, n_u) float64 uniforms (layout: see the numpy twin)
+    U : (n_upd, n_u) float64 uniforms (layout: see the numpy twin), or with ``ctr[0]`` = 1 a
+        (1, n_u) scratch row that update t fills from the counter stream
+        (:func:`counter_uniforms` of key ``ctr[1]`` from position ``ctr[2] + t n_u``)
     sched : (n_upd, 2) float64 = [learning rate, momentum] per update
     chain : (n, H) float64 persistent hidden states (PCD; in/out), unused for CD
     cfg : (4,) float64 = [k, persistent, visible probabilities, weight decay]
-    work : (ph (B, H), v (n, V), qh (n, H), h (n, H), acc (H,), G (V, H)) float64 scratch
+    work : (ph (B, H), v (n, V), qh (n, H), h (n, H), acc (H,), G (V, H)) float64 scratch,
+        then ctr (3,) uint64 = [counter mode, key, start]
     """
     W, b_v, b_h, dW, dbv, dbh = p
-    ph, v, qh, h, acc, G = work
+    ph, v, qh, h, acc, G, ctr = work
+    counter = ctr[0] != 0
+    n_u = U.shape[1]
     k, persistent, vprob, wd = int(cfg[0]), cfg[1] > 0, cfg[2] > 0, cfg[3]
     V, H = W.shape
     B = idx.shape[1]
     n = v.shape[0]
-    WT = np.empty((H, V))
-    a = np.empty(V)
-    pv = np.empty(V)
-    for t in range(U.shape[0]):
+    Xb = np.empty((B, V))
+    AT = np.empty((V, B + n))           # [X_b^T, v^T]
+    Q = np.empty((B + n, H))            # [p_h / B; -q_h / n]
+    av = np.empty((n, V))
+    WT = W.T                            # a view: BLAS reads W transposed
+    rB, rn = 1.0 / B, 1.0 / n
+    for t in range(idx.shape[0]):
+        if counter:
+            Ut = U[0]
+            counter_uniforms(ctr[1], ctr[2] + np.uint64(t) * np.uint64(n_u), Ut)
+        else:
+            Ut = U[t]
         lr, mu = sched[t, 0], sched[t, 1]
-        for i in range(V):
-            for j in range(H):
-                WT[j, i] = W[i, j]
-        # fields b_h + x W row by row (contiguous axpys; zero inputs add exactly nothing)
         for b in range(B):
             r = idx[t, b]
-            for j in range(H):
-                acc[j] = b_h[j]
             for i in range(V):
-                x = X[r, i]
-                if x != 0.0:
-                    for j in range(H):
-                        acc[j] += x * W[i, j]
-            _vsig(acc, ph[b])
+                Xb[b, i] = X[r, i]
+                AT[i, b] = X[r, i]
+        # positive phase: p_h = sigma(X_b W + b_h)
+        np.dot(Xb, W, ph)
+        for b in range(B):
+            phb = ph[b]
+            for j in range(H):
+                phb[j] += b_h[j]
+            _vsig(phb, phb)
         off = 0
         if persistent:
             for c in range(n):
@@ -89,72 +123,50 @@ def cd_chunk(p, X, idx, U, sched, chain, cfg, work):
         else:
             for b in range(B):
                 for j in range(H):
-                    h[b, j] = 1.0 if U[t, b * H + j] < ph[b, j] else 0.0
+                    h[b, j] = 1.0 if Ut[b * H + j] < ph[b, j] else 0.0
             off = B * H
         for _ in range(k):
+            np.dot(h, WT, av)                                  # (n, V) = h W^T
             for c in range(n):
+                ac = av[c]
                 for i in range(V):
-                    a[i] = b_v[i]
-                for j in range(H):
-                    y = h[c, j]
-                    if y != 0.0:
-                        for i in range(V):
-                            a[i] += y * WT[j, i]
-                _vsig(a, pv)
+                    ac[i] += b_v[i]
                 vc = v[c]
-                if vprob:
-                    for i in range(V):
-                        vc[i] = pv[i]
-                else:
+                _vsig(ac, vc)
+                if not vprob:
                     o = off + c * V
                     for i in range(V):
-                        vc[i] = 1.0 if U[t, o + i] < pv[i] else 0.0
+                        vc[i] = 1.0 if Ut[o + i] < vc[i] else 0.0
             off += n * V
+            np.dot(v, W, qh)                                   # (n, H) = v W
             for c in range(n):
+                qc = qh[c]
                 for j in range(H):
-                    acc[j] = b_h[j]
-                for i in range(V):
-                    x = v[c, i]
-                    if x != 0.0:
-                        for j in range(H):
-                            acc[j] += x * W[i, j]
-                _vsig(acc, qh[c])
+                    qc[j] += b_h[j]
+                _vsig(qc, qc)
                 o = off + c * H
                 for j in range(H):
-                    h[c, j] = 1.0 if U[t, o + j] < qh[c, j] else 0.0
+                    h[c, j] = 1.0 if Ut[o + j] < qc[j] else 0.0
             off += n * H
         if persistent:
             for c in range(n):
                 for j in range(H):
                     chain[c, j] = h[c, j]
-        # G = X_b^T p_h / B - v^T q_h / n, each sum in increasing example order
-        for i in range(V):
-            for j in range(H):
-                G[i, j] = 0.0
-        for b in range(B):
-            r = idx[t, b]
+        # G = X_b^T p_h / B - v^T q_h / n as one product [X_b^T, v^T] [p_h / B; -q_h / n]
+        for c in range(n):
             for i in range(V):
-                x = X[r, i]
-                if x != 0.0:
-                    for j in range(H):
-                        G[i, j] += x * ph[b, j]
-        for i in range(V):
+                AT[i, B + c] = v[c, i]
+        for b in range(B):
             for j in range(H):
-                G[i, j] /= B
-        for i in range(V):
+                Q[b, j] = ph[b, j] * rB
+        for c in range(n):
             for j in range(H):
-                acc[j] = 0.0
-            for c in range(n):
-                x = v[c, i]
-                if x != 0.0:
-                    for j in range(H):
-                        acc[j] += x * qh[c, j]
-            for j in range(H):
-                G[i, j] -= acc[j] / n
+                Q[B + c, j] = -qh[c, j] * rn
+        np.dot(AT, Q, G)
         for i in range(V):
             pos = 0.0
             for b in range(B):
-                pos += X[idx[t, b], i]
+                pos += Xb[b, i]
             neg = 0.0
             for c in range(n):
                 neg += v[c, i]
