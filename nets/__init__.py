@@ -3,6 +3,7 @@ from .activations import ACTIVATIONS, activation, dense, relu, sigmoid, softmax
 from . import hopfield_rules
 from .boltzmann import BoltzmannMachine, BoltzmannParams, BoltzmannState, Clamping, connectivity_mask
 from . import boltzmann_exact
+from .boltzmann_chains import GibbsChains, gibbs_chains
 from .hopfield import Hopfield, HopfieldParams, HopfieldState, hebb, to_spin
 from .hopfield_continuous import HopfieldContinuous, HopfieldContinuousParams, HopfieldContinuousState
 from .rnn import RNN, RNNParams, RNNState, RNNTrainParams, counter
@@ -16,6 +17,7 @@ from .jordan import Jordan, JordanParams, JordanState
 __all__ = [
     "ACTIVATIONS", "activation", "dense", "relu", "sigmoid", "softmax",
     "BoltzmannMachine", "BoltzmannParams", "BoltzmannState", "Clamping", "connectivity_mask", "boltzmann_exact",
+    "GibbsChains", "gibbs_chains",
     "Hopfield", "HopfieldParams", "HopfieldState", "hebb", "to_spin",
     "HopfieldContinuous", "HopfieldContinuousParams", "HopfieldContinuousState",
     "RNN", "RNNParams", "RNNState", "RNNTrainParams", "counter",
