@@ -94,6 +94,8 @@ def cd_chunk(p, X, idx, U, sched, chain, cfg, work):
     AT = np.empty((V, B + n))           # [X_b^T, v^T]
     Q = np.empty((B + n, H))            # [p_h / B; -q_h / n]
     av = np.empty((n, V))
+    zB = np.empty((B, H))               # pre-activations (sigma never writes into its input: SIMD)
+    zN = np.empty((n, H))
     WT = W.T                            # a view: BLAS reads W transposed
     rB, rn = 1.0 / B, 1.0 / n
     for t in range(idx.shape[0]):
@@ -109,12 +111,12 @@ def cd_chunk(p, X, idx, U, sched, chain, cfg, work):
                 Xb[b, i] = X[r, i]
                 AT[i, b] = X[r, i]
         # positive phase: p_h = sigma(X_b W + b_h)
-        np.dot(Xb, W, ph)
+        np.dot(Xb, W, zB)
         for b in range(B):
-            phb = ph[b]
+            zb = zB[b]
             for j in range(H):
-                phb[j] += b_h[j]
-            _vsig(phb, phb)
+                zb[j] += b_h[j]
+            _vsig(zb, ph[b])
         off = 0
         if persistent:
             for c in range(n):
@@ -138,12 +140,13 @@ def cd_chunk(p, X, idx, U, sched, chain, cfg, work):
                     for i in range(V):
                         vc[i] = 1.0 if Ut[o + i] < vc[i] else 0.0
             off += n * V
-            np.dot(v, W, qh)                                   # (n, H) = v W
+            np.dot(v, W, zN)                                   # (n, H) = v W
             for c in range(n):
-                qc = qh[c]
+                zc = zN[c]
                 for j in range(H):
-                    qc[j] += b_h[j]
-                _vsig(qc, qc)
+                    zc[j] += b_h[j]
+                qc = qh[c]
+                _vsig(zc, qc)
                 o = off + c * H
                 for j in range(H):
                     h[c, j] = 1.0 if Ut[o + j] < qc[j] else 0.0
