@@ -23,7 +23,7 @@ Rows (sweeps per second of one chain; for the chain rows, chain-sweeps per secon
   S[:, i] = u < sigmoid(f)`` (one matrix-vector product over the chains per unit);
 * rnnlab chains:  :class:`nets.boltzmann_chains.GibbsChains` — the C chains in one multi-chain
   kernel (unit i updated in every chain before unit i + 1, a vectorised decision without
-  ``math.exp``, blocked field updates; numba threads share out fixed groups of chains);
+  ``math.exp``, blocked field updates; one thread);
 * rollout chains: the same C chains run one after the other through the single-chain
   rollout (for information: what the per-chain path gives).
 
@@ -311,8 +311,9 @@ NOTES = (
     "notes: the multi-chain kernel (nets._kernels.boltzmann_chains) reads W[i] once per unit for all chains and",
     "  decides the C chains of a unit in one vectorised loop; for N > 128 the fields of the other blocks are",
     "  updated by one BLAS product per block of 128 units, ~C N multiply-adds per unit like numpy's product but at",
-    "  matrix-product speed. With --threads > 1 numba threads share out fixed groups of 64 chains (C = 64 is one",
-    "  group: use --chains 128 or more to use two cores).",
+    "  matrix-product speed, so at N = 1000 the block products (~3 us per unit at ~40 GFLOP/s for C = 64) bound",
+    "  the ratio near 2.5-3.3x on one thread. It runs on one thread: a prange over groups of chains that each",
+    "  call BLAS nested numba's threads inside OpenBLAS's and was 10x slower on the shared machine.",
 )
 
 

@@ -30,7 +30,7 @@ __all__ = ["GibbsChains", "gibbs_chains", "gibbs_sweeps", "gibbs_sweeps_referenc
 #: units per block of the blocked field update (a machine of at most this many units is
 #: swept with flip updates only)
 DEFAULT_BLOCK = 128
-#: chains per parallel group (numba threads share out the groups)
+#: chains per group (groups run one after the other; see nets._kernels.boltzmann_chains)
 DEFAULT_GROUP = 64
 
 
@@ -70,7 +70,7 @@ class GibbsChains:
     ----------
     W, b, S : as :func:`gibbs_sweeps` (S is copied).
     block, group : int
-        Block width and chains per parallel group (see :func:`gibbs_sweeps`).
+        Block width and chains per group (see :func:`gibbs_sweeps`).
     """
 
     def __init__(self, W, b, S, *, block: int = DEFAULT_BLOCK, group: int = DEFAULT_GROUP):
@@ -111,7 +111,7 @@ def gibbs_sweeps(W, b, S, U, beta=1.0, *, block: int = DEFAULT_BLOCK, group: int
     block : int
         Block width K of the field updates (see :mod:`nets._kernels.boltzmann_chains`).
     group : int
-        Chains per parallel group (fixed: results do not depend on the thread count).
+        Chains per group (results do not depend on it).
 
     Returns
     -------
