@@ -100,8 +100,12 @@ def hinton_figure(Wa: np.ndarray, mask: np.ndarray, *, v: int, h: int, title: st
     return fig
 
 
-def codes_figure(codes: np.ndarray, *, success_cycle: int | None = None, title: str | None = None) -> Figure:
-    """Hidden codes (P, H) of 0/1 as a grid: rows = environmental vectors, columns = hidden units."""
+def codes_figure(codes: np.ndarray, *, success_cycle: int | None = None, title: str | None = None,
+                 criterion: str = "distinct") -> Figure:
+    """Hidden codes (P, H) of 0/1 as a grid: rows = environmental vectors, columns = hidden units.
+
+    ``criterion`` names the success condition reached at ``success_cycle`` (e.g. "well-spaced").
+    """
     codes = np.asarray(codes)
     P, H = codes.shape
     fig = _figure(1.8 + 0.9 * H, 1.2 + 0.55 * P)
@@ -119,7 +123,7 @@ def codes_figure(codes: np.ndarray, *, success_cycle: int | None = None, title: 
     ax.tick_params(which="minor", length=0)
     ax.set_xlabel("hidden unit (black = on)")
     n = len(np.unique(codes, axis=0))
-    when = f"distinct after {success_cycle} cycles" if success_cycle else "not all distinct"
+    when = f"{criterion} after {success_cycle} cycles" if success_cycle else f"not {criterion}"
     ax.set_title((title or "Hidden codes") + f"\n{n} distinct codes, {when}", fontsize=10)
     return fig
 

@@ -183,7 +183,8 @@ class Encoder(Protocol):
                 "clamped_energy": np.asarray(runs["clamped"].probes["energy"]),
                 "Wa": r.Wa, "mask": mask, "codes": bl.hidden_codes(r.Wa, V, net.visible, net.hidden),
                 "patterns": V, "success_cycle": -1 if r.success_cycle is None else int(r.success_cycle),
-                "temps": temps, "collect_time": int(tp.collect_time), "v": len(V), "h": int(net.n_hidden)}
+                "temps": temps, "collect_time": int(tp.collect_time), "v": len(V), "h": int(net.n_hidden),
+                "min_distance": int(cfg["run"]["min_distance"])}
 
     def figures(self, scenario, points, demo):
         from ..plots import encoder as eplots
@@ -217,7 +218,9 @@ class Encoder(Protocol):
                     demo["Wa"], demo["mask"], v=demo["v"], h=demo["h"],
                     title=f"{sid}: learned weights (demo run)")))
             elif kind == "codes":
+                crit = "distinct" if demo["min_distance"] <= 1 else f"well-spaced (distance >= {demo['min_distance']})"
                 out.append(("codes", eplots.codes_figure(
                     demo["codes"], success_cycle=demo["success_cycle"] if demo["success_cycle"] > 0 else None,
+                    criterion=crit,
                     title=f"{sid}: hidden codes of the {demo['v']} vectors (demo run)")))
         return out

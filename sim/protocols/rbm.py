@@ -328,7 +328,8 @@ class RBMPseudoLikelihood(Protocol):
                 fig = rplots.ll_curve_figure({"test set": (trials[0]["curve_t"],
                                                            np.stack([t["curve_pll"] for t in trials]))},
                                              title=f"{title}: exact pseudo-log-likelihood of the test digits")
-                fig.axes[0].set_ylabel("mean log pseudo-likelihood (nats)")
+                for ax in fig.axes:
+                    ax.set_ylabel("exact mean log pseudo-likelihood (nats per test image)")
                 out.append(("pll_curve", fig))
             else:
                 out.append(("filters", rplots.filters_figure(trials[0]["W"], (8, 8),
