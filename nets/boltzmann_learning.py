@@ -52,7 +52,7 @@ from ._kernels import boltzmann_learning as _k
 __all__ = ["ANNEAL_1985", "TWO_PHASE_KEYS", "TwoPhase", "augment", "split", "encoder_machine",
            "anneal_temperatures", "noisy_clamp", "anneal_collect", "anneal_collect_reference",
            "sampled_statistics", "sign_step", "gradient_step", "hidden_codes", "distinct_codes",
-           "min_code_distance", "LearningResult", "learn"]
+           "min_code_distance", "LearningResult", "learn", "Phase", "learn_phases", "completion_test"]
 
 #: the 1985 annealing schedule, [[T, units of time], ...]
 ANNEAL_1985 = [[20.0, 2], [15.0, 2], [12.0, 2], [10.0, 4]]
@@ -69,6 +69,9 @@ TWO_PHASE_KEYS: dict[str, Key] = {
     "anneal": Key("any", default=ANNEAL_1985, doc="annealing schedule [[T, units of time], ...]"),
     "collect_time": Key("int", default=10, min=1, doc="units of time of statistics collection [paper: 10]"),
     "collect_T": Key("float", default=10.0, min=1e-9, doc="temperature of statistics collection [paper: 10]"),
+    "phases": Key("any", default=None,
+                  doc="40-10-40 schedule: [[cycles, hidden connected (0/1), noise on->off, noise off->on], ...]"),
+    "test_anneal": Key("any", default=None, doc="annealing of the completion test [[T, units of time], ...]"),
 }
 
 
@@ -88,7 +91,7 @@ class TwoPhase:
 
     @classmethod
     def from_config(cls, train: dict) -> "TwoPhase":
-        kw = {k: train[k] for k in TWO_PHASE_KEYS if k in train}
+        kw = {k: train[k] for k in TWO_PHASE_KEYS if k in train and k not in ("phases", "test_anneal")}
         if "anneal" in kw:
             kw["anneal"] = tuple(tuple(p) for p in kw["anneal"])
         out = cls(**kw)
@@ -333,3 +336,75 @@ def learn(Wa, mask, patterns, visible, hidden, tp: TwoPhase, *, max_cycles: int,
             if stop_on_success:
                 break
     return LearningResult(Wa, c, success, n_codes[:c])
+
+
+# --- the 40-10-40 schedule and the completion test [paper, Sec. 4.4] ------------------------
+@dataclass(frozen=True)
+class Phase:
+    """``cycles`` learning cycles with the hidden units connected or not and the given clamping noise."""
+
+    cycles: int
+    hidden_connected: bool
+    noise_on_off: float
+    noise_off_on: float
+
+    @classmethod
+    def parse(cls, spec) -> list["Phase"]:
+        """Phases from [[cycles, connected (0/1), on->off, off->on], ...]; ValueError if malformed."""
+        out = []
+        for p in spec:
+            if not (isinstance(p, (list, tuple)) and len(p) == 4):
+                raise ValueError(f"a phase is [cycles, hidden connected 0/1, noise on->off, noise off->on], got {p!r}")
+            c, h, a, b = p
+            if int(c) != c or c < 0 or h not in (0, 1, True, False) or not (0 <= a <= 1 and 0 <= b <= 1):
+                raise ValueError(f"bad phase {p!r}: cycles >= 0, connected 0/1, noise probabilities in [0, 1]")
+            out.append(cls(int(c), bool(h), float(a), float(b)))
+        if not out:
+            raise ValueError("phases must list at least one phase")
+        return out
+
+
+def learn_phases(Wa, mask, patterns, visible, hidden, tp: TwoPhase, phases: list[Phase], *,
+                 rng: np.random.Generator) -> LearningResult:
+    """Two-phase learning through a schedule of phases (the 40-10-40 protocol [paper]).
+
+    In a phase with ``hidden_connected`` False the couplings of the hidden units (to the
+    visible units and to the bias unit) are held at their values (zero at the start):
+    only the visible groups learn. ``success_cycle`` is the first cycle with all codes distinct.
+    """
+    Wa = np.array(Wa, dtype=np.float64, copy=True)
+    hid = np.zeros(mask.shape[0], dtype=bool)
+    hid[np.asarray(hidden)] = True
+    n_codes, success, done = [], None, 0
+    for ph in phases:
+        if ph.cycles == 0:
+            continue
+        m = mask if ph.hidden_connected else mask & ~hid[:, None] & ~hid[None, :]
+        tpp = TwoPhase(**{**tp.__dict__, "noise_on_off": ph.noise_on_off, "noise_off_on": ph.noise_off_on})
+        r = learn(Wa, m, patterns, visible, hidden, tpp, max_cycles=ph.cycles, rng=rng, stop_on_success=False)
+        if success is None and r.success_cycle is not None and ph.hidden_connected:
+            success = done + r.success_cycle
+        Wa, done = r.Wa, done + r.cycles
+        n_codes.append(r.n_codes)
+    return LearningResult(Wa, done, success, np.concatenate(n_codes) if n_codes else np.zeros(0, dtype=np.int64))
+
+
+def completion_test(Wa, patterns, v: int, temps, n_tests: int, *, rng: np.random.Generator) -> np.ndarray:
+    """Pattern completion [paper]: V1 clamped to each pattern, V2 and H annealed by ``temps``.
+
+    Units are ordered V1 (0..v-1), V2 (v..2v-1), H, bias (as :func:`encoder_machine`). A
+    test succeeds when, at the end of the annealing, exactly the V2 units of the pattern
+    are on. Returns the successes, (P, n_tests) bool.
+    """
+    P, N1 = len(patterns), Wa.shape[0]
+    A = P * n_tests
+    S = np.zeros((A, N1), dtype=np.int8)
+    S[:, N1 - 1] = 1
+    S[:, :v] = np.repeat(np.asarray(patterns)[:, :v], n_tests, axis=0)
+    free = np.arange(v, N1 - 1)
+    S[:, free] = rng.random((A, len(free))) < 0.5
+    temps = np.asarray(temps, dtype=np.float64)
+    u = rng.random((A, len(temps), len(free), 2))
+    anneal_collect(Wa, S, free, temps, 1, u)
+    target = np.repeat(np.asarray(patterns)[:, v:2 * v], n_tests, axis=0)
+    return np.all(S[:, v:2 * v] == target, axis=1).reshape(P, n_tests)

@@ -337,3 +337,56 @@ def test_encoder_scenario_rejects_impossible_code_criteria(key, value):
     path = Path(__file__).resolve().parent.parent / "scenarios" / "ackley_1985_encoder_434.toml"
     with pytest.raises(ScenarioError, match=key.replace(".", r"\.")):
         load_scenario(path, overrides=[f"{key}={value}"])
+
+
+# --- 40-10-40 support: phases and the completion test ------------------------------------------
+def test_completion_test_against_machines_with_known_answers():
+    v, h = 4, 2
+    net, mask = bl.encoder_machine(v, h)
+    V = encoder_pairs(v)
+    temps = bl.anneal_temperatures(bl.TwoPhase(anneal=((20.0, 2), (5.0, 4)), collect_time=0))
+    # V1_i -> V2_i coupling 200 and V2 biases -100: the right V2 unit, and only it, turns on
+    Wa = np.zeros(mask.shape)
+    for i in range(v):
+        Wa[i, v + i] = Wa[v + i, i] = 200.0
+        Wa[v + i, -1] = Wa[-1, v + i] = -100.0
+    ok = bl.completion_test(Wa, V, v, temps, 25, rng=np.random.default_rng(0))
+    assert ok.shape == (v, 25) and ok.all()
+    # zero weights: every V2 unit is a fair coin, all four right with probability 1/16
+    ok0 = bl.completion_test(np.zeros(mask.shape), V, v, temps, 500, rng=np.random.default_rng(1))
+    assert binomtest(int(ok0.sum()), ok0.size, 1 / 16).pvalue > 1e-4
+
+
+def test_learn_phases_holds_the_hidden_units_and_equals_learn_per_phase():
+    net, mask = bl.encoder_machine(4, 2)
+    V = encoder_pairs(4)
+    tp = bl.TwoPhase()
+    phases = bl.Phase.parse([[5, 0, 0.1, 0.0], [7, 1, 0.0, 0.0]])
+    r = bl.learn_phases(np.zeros(mask.shape), mask, V, net.visible, net.hidden, tp, phases,
+                        rng=np.random.default_rng(3))
+    assert r.cycles == 12 and len(r.n_codes) == 12
+    # the same cycles by hand: phase 1 with the hidden couplings masked out, then phase 2
+    rng = np.random.default_rng(3)
+    hid = np.zeros(mask.shape[0], dtype=bool)
+    hid[net.hidden] = True
+    r1 = bl.learn(np.zeros(mask.shape), mask & ~hid[:, None] & ~hid[None, :], V, net.visible, net.hidden,
+                  bl.TwoPhase(noise_on_off=0.1, noise_off_on=0.0), max_cycles=5, rng=rng, stop_on_success=False)
+    assert np.all(r1.Wa[hid] == 0) and np.all(r1.Wa[:, hid] == 0) and np.any(r1.Wa != 0)
+    r2 = bl.learn(r1.Wa, mask, V, net.visible, net.hidden, bl.TwoPhase(noise_on_off=0.0, noise_off_on=0.0),
+                  max_cycles=7, rng=rng, stop_on_success=False)
+    np.testing.assert_array_equal(r.Wa, r2.Wa)
+    with pytest.raises(ValueError, match="phase"):
+        bl.Phase.parse([[5, 2, 0.1, 0.0]])
+
+
+@pytest.mark.parametrize("override,key", [("train.phases=[[5, 2, 0.1, 0.0]]", "train.phases"),
+                                          ("run.completion_tests=3", "train.test_anneal")])
+def test_encoder_scenario_rejects_bad_phase_settings(override, key):
+    from pathlib import Path
+
+    from sim.errors import ScenarioError
+    from sim.scenario import load_scenario
+
+    path = Path(__file__).resolve().parent.parent / "scenarios" / "ackley_1985_encoder_424.toml"
+    with pytest.raises(ScenarioError, match=key.replace(".", r"\.")):
+        load_scenario(path, overrides=[override])

@@ -48,7 +48,7 @@ from ..record import Record
 from ..rng import child, generator
 from ..schema import Key
 from ..simulate import simulate
-from ..stats import wilson_interval
+from ..stats import means_with_intervals, wilson_interval
 from ..tasks import encoder_pairs
 from . import Protocol
 
@@ -57,6 +57,22 @@ def _setup(cfg):
     v, h = cfg["data"]["v"], cfg["net"]["n_hidden"]
     net, mask = bl.encoder_machine(v, h, biases=cfg["net"]["biases"])
     return net, mask, encoder_pairs(v), bl.TwoPhase.from_config(cfg["train"])
+
+
+def _learn(cfg, net, mask, V, tp, rng):
+    """learn (until success or run.max_cycles) or, with train.phases, learn_phases."""
+    Wa0 = np.zeros(mask.shape)
+    if cfg["train"].get("phases") is not None:
+        return bl.learn_phases(Wa0, mask, V, net.visible, net.hidden, tp, bl.Phase.parse(cfg["train"]["phases"]),
+                               rng=rng)
+    return bl.learn(Wa0, mask, V, net.visible, net.hidden, tp, max_cycles=cfg["run"]["max_cycles"], rng=rng,
+                    min_distance=cfg["run"]["min_distance"])
+
+
+def _test_temps(cfg) -> np.ndarray:
+    """Temperature per unit of time of the completion test's annealing."""
+    return bl.anneal_temperatures(bl.TwoPhase(anneal=tuple(tuple(p) for p in cfg["train"]["test_anneal"]),
+                                              collect_time=0))
 
 
 def _order_statistic(x: np.ndarray, q: float) -> float:
@@ -76,9 +92,11 @@ class Encoder(Protocol):
                             doc="success needs codes pairwise this Hamming distance apart (2: well-spaced 4-3-4 codes)"),
         "partial_codes": Key("int", default=0, min=0,
                              doc="also time the first cycle with this many distinct codes (0: off)"),
+        "completion_tests": Key("int", default=0, min=0,
+                                doc="completion tests per pattern after learning (V1 clamped; needs train.test_anneal)"),
     }
     metrics = ("successes", "success_rate", "median_cycles", "q1_cycles", "q3_cycles", "longest_cycles",
-               "partial_success_rate", "median_partial_cycles")
+               "partial_success_rate", "median_partial_cycles", "completion_rate", "code_distance")
     plots = {"annealing": {}, "hinton": {}, "codes": {}, "cycles": {}}
 
     def validate(self, scenario) -> None:
@@ -95,6 +113,16 @@ class Encoder(Protocol):
             except (TypeError, ValueError) as exc:
                 raise ScenarioError(src, "train.anneal", str(exc)) from None
             v, h = cfg["data"]["v"], cfg["net"]["n_hidden"]
+            try:
+                if cfg["train"]["phases"] is not None:
+                    bl.Phase.parse(cfg["train"]["phases"])
+                if cfg["train"]["test_anneal"] is not None:
+                    bl.anneal_temperatures(bl.TwoPhase(anneal=tuple(tuple(p) for p in cfg["train"]["test_anneal"]),
+                                                       collect_time=0))
+            except (TypeError, ValueError) as exc:
+                raise ScenarioError(src, "train.phases", str(exc)) from None
+            if cfg["run"]["completion_tests"] and cfg["train"]["test_anneal"] is None:
+                raise ScenarioError(src, "train.test_anneal", "completion tests need an annealing schedule")
             if cfg["run"]["partial_codes"] > v:
                 raise ScenarioError(src, "run.partial_codes", f"at most data.v = {v} codes can be distinct")
             if cfg["run"]["min_distance"] > h:
@@ -102,15 +130,19 @@ class Encoder(Protocol):
 
     def trial(self, cfg, ss, k):
         net, mask, V, tp = _setup(cfg)
-        Wa0 = np.zeros(mask.shape)
-        r = bl.learn(Wa0, mask, V, net.visible, net.hidden, tp, max_cycles=cfg["run"]["max_cycles"],
-                     rng=generator(child(ss, k), "learning"), min_distance=cfg["run"]["min_distance"])
+        r = _learn(cfg, net, mask, V, tp, generator(child(ss, k), "learning"))
         codes = bl.hidden_codes(r.Wa, V, net.visible, net.hidden)
+        out = {"code_distance": float(bl.min_code_distance(codes))}
+        if cfg["run"]["completion_tests"]:
+            temps = _test_temps(cfg)
+            ok = bl.completion_test(r.Wa, V, len(V), temps, cfg["run"]["completion_tests"],
+                                    rng=generator(child(ss, k), "completion"))
+            out["completion_rate"] = float(ok.mean())
         m = cfg["run"]["partial_codes"]
         reached = np.flatnonzero(r.n_codes >= m) if m else np.zeros(0, dtype=np.int64)
         return {"success_cycle": -1 if r.success_cycle is None else int(r.success_cycle),
                 "partial_cycle": int(reached[0]) + 1 if len(reached) else -1,
-                "cycles": int(r.cycles), "codes": codes}
+                "cycles": int(r.cycles), "codes": codes, **out}
 
     def aggregate(self, cfg, results):
         n = len(results)
@@ -141,6 +173,14 @@ class Encoder(Protocol):
         else:
             partial = {"partial_success_rate": math.nan, "median_partial_cycles": math.nan}
             partial_iv = {k: (math.nan, math.nan) for k in partial}
+        extra, extra_iv = {}, {}
+        for q in ("completion_rate", "code_distance"):
+            vals = [r[q] for r in results if q in r]
+            if len(vals) == n:
+                m, iv = means_with_intervals({q: vals})
+                extra[q], extra_iv[q] = m[q], iv[q]
+            else:
+                extra[q], extra_iv[q] = math.nan, (math.nan, math.nan)
 
         metrics = {
             "successes": float(s),
@@ -150,6 +190,7 @@ class Encoder(Protocol):
             "q3_cycles": _order_statistic(t, 0.75),
             "longest_cycles": float(c[ok].max()) if s else math.nan,
             **partial,
+            **extra,
         }
         w = wilson_interval(s, n)
         intervals = {
@@ -158,6 +199,7 @@ class Encoder(Protocol):
             "q1_cycles": (math.nan, math.nan), "q3_cycles": (math.nan, math.nan),
             "longest_cycles": (math.nan, math.nan),
             **partial_iv,
+            **extra_iv,
         }
         return metrics, intervals
 
@@ -166,9 +208,7 @@ class Encoder(Protocol):
         if not cfg["run"]["demo"]:
             return None
         net, mask, V, tp = _setup(cfg)
-        r = bl.learn(np.zeros(mask.shape), mask, V, net.visible, net.hidden, tp,
-                     max_cycles=cfg["run"]["max_cycles"], rng=generator(ss, "learning"),
-                     min_distance=cfg["run"]["min_distance"])
+        r = _learn(cfg, net, mask, V, tp, generator(ss, "learning"))
         W, b = bl.split(r.Wa)
         learned = net.with_params(W, b)
         temps = bl.anneal_temperatures(tp)
