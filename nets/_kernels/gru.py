@@ -22,8 +22,8 @@ dz = sigma(z) - y), 2 softmax + cross-entropy on the logits (L = sum_rows logsum
 Twin: :func:`nets.gru.cell_forward` / :func:`nets.gru.cell_backward` with
 :func:`sim.train.output_loss` (``GRU.bptt(..., fast=False)``); tests/test_gru.py checks
 agreement to 1e-12 in float64. Products are BLAS calls (``np.dot``) on whole batches per
-step and over all T*B rows for the parameter gradients; the element-wise loops run over
-contiguous rows. The kernel is generic in the float type (float64 and float32 compile to
+step (a vectorised loop nest below 8 rows, :func:`_product`) and over all T*B rows for the
+parameter gradients; the element-wise loops run over contiguous rows. The kernel is generic in the float type (float64 and float32 compile to
 separate specialisations; all arrays must share it).
 """
 from __future__ import annotations
@@ -93,6 +93,30 @@ def vtanh(x, out, e, kb):
 
 
 @vector_kernel
+def _product(X, M, out):
+    """out (B, N) = X (B, K) @ M (K, N): BLAS for B >= 8, else rows of M added in a loop.
+
+    For a few rows a BLAS call costs more than its arithmetic (and a threaded BLAS must
+    wake its threads, which on a loaded machine can take a scheduler slice per call); the
+    loop nest runs over contiguous rows of M and vectorises.
+    """
+    B, K = X.shape
+    N = M.shape[1]
+    if B >= 8:
+        np.dot(X, M, out)
+        return
+    for bb in range(B):
+        o = out[bb]
+        for j in range(N):
+            o[j] = 0.0
+        for k in range(K):
+            xk = X[bb, k]
+            m = M[k]
+            for j in range(N):
+                o[j] += xk * m[j]
+
+
+@vector_kernel
 def forward(p, xs, h0, reset, update, hs, gates):
     """Forward pass over the whole sequence and batch.
 
@@ -135,7 +159,7 @@ def forward(p, xs, h0, reset, update, hs, gates):
         for i in range(H):
             hs[0, bb, i] = h0[bb, i]
     for t in range(T):
-        np.dot(hs[t], WT, GH)
+        _product(hs[t], WT, GH)
         for bb in range(B):
             gx = GX[t * B + bb]
             gh = GH[bb]
@@ -154,7 +178,7 @@ def forward(p, xs, h0, reset, update, hs, gates):
                 z[i] = src[H + i]
                 rh[i] = src[i] * h[i]
         if reset == 1:
-            np.dot(RH, WnT, GN)
+            _product(RH, WnT, GN)
         for bb in range(B):
             gx = GX[t * B + bb, 2 * H:]
             r = gates[0, t, bb]
@@ -318,14 +342,14 @@ def bptt(p, xs, ys, h0, cfg, out, g):
         dh_norm[t] = math.sqrt(ss)
         if reset == 0:
             if t > 0:
-                np.dot(DGH[t * B:(t + 1) * B], W, carry)
+                _product(DGH[t * B:(t + 1) * B], W, carry)
                 for bb in range(B):
                     cr = carry[bb]
                     dp = dprev[bb]
                     for i in range(H):
                         cr[i] += dp[i]
         else:
-            np.dot(np.ascontiguousarray(DGX[t * B:(t + 1) * B, 2 * H:]), Wn, DRH)  # d(r h)
+            _product(np.ascontiguousarray(DGX[t * B:(t + 1) * B, 2 * H:]), Wn, DRH)  # d(r h)
             for bb in range(B):
                 row = t * B + bb
                 r = gates[0, t, bb]
@@ -339,7 +363,7 @@ def bptt(p, xs, ys, h0, cfg, out, g):
                     rh[i] = r[i] * h[i]
                     dp[i] += drh[i] * r[i]
             if t > 0:
-                np.dot(np.ascontiguousarray(DGX[t * B:(t + 1) * B, :2 * H]), Wrz, carry)
+                _product(np.ascontiguousarray(DGX[t * B:(t + 1) * B, :2 * H]), Wrz, carry)
                 for bb in range(B):
                     cr = carry[bb]
                     dp = dprev[bb]
