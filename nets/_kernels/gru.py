@@ -19,12 +19,13 @@ sum, the conventions of :func:`sim.train.output_loss`): 0 identity + MSE
 dz = sigma(z) - y), 2 softmax + cross-entropy on the logits (L = sum_rows logsumexp(z) sum_k y_k
 - y . z, dz = softmax(z) sum_k y_k - y), each times ``scale``.
 
-Twin: :func:`nets.gru.cell_forward` / :func:`nets.gru.cell_backward` with
+Twin: :func:`nets.gru_reference.cell_forward` / :func:`~nets.gru_reference.cell_backward` with
 :func:`sim.train.output_loss` (``GRU.bptt(..., fast=False)``); tests/test_gru.py checks
 agreement to 1e-12 in float64. Products are BLAS calls (``np.dot``) on whole batches per
 step (a vectorised loop nest below 8 rows, :func:`_product`) and over all T*B rows for the
-parameter gradients; the element-wise loops run over contiguous rows. The kernel is generic in the float type (float64 and float32 compile to
-separate specialisations; all arrays must share it).
+parameter gradients; the element-wise loops run over contiguous rows. The kernel is
+generic in the float type (float64 and float32 compile to separate specialisations; all
+arrays must share it).
 """
 from __future__ import annotations
 
