@@ -132,3 +132,20 @@ def test_retention_curves_from_a_lag_sweep(tmp_path):
     assert [c["arch"] for c in curves] == ["rnn", "elman"] and curves[0]["x"] == [0.0, 2.0]
     validate_retention({"scenario": "t", "x_label": "memory age (items presented after it)",
                         "y_label": "recall fidelity (0 = chance, 1 = perfect)", "curves": curves}, "test")
+
+
+def test_lag_slices_and_gated_budgets():
+    from sim.protocols.seqlearn import _crop, _lags
+
+    assert _lags(np.arange(5.0), 3).tolist() == [2.0, 3.0, 4.0]
+    assert np.isnan(_lags(np.arange(2.0), 3)[0]) and _lags(np.arange(2.0), 3)[1:].tolist() == [0.0, 1.0]
+    assert np.all(np.isnan(_crop(np.ones((4, 2)), 3, True))) and _crop(np.ones((4, 2)), 3, False).shape == (3, 2)
+    from sim.core import get_net
+
+    for kind in ("lstm", "gru"):
+        cls = get_net(kind)
+        cfg = {k: key.default for k, key in cls.config_keys.items() if k != "n_hidden"}
+        cfg.update(n_inputs=2, n_outputs=1, output="identity")
+        H = hidden_for_budget(kind, cfg, 4000)
+        count = lambda h: n_params(cls.from_config({**cfg, "n_hidden": h}, rng=np.random.default_rng(0)))  # noqa: E731
+        assert abs(count(H) - 4000) <= min(abs(count(H - 1) - 4000), abs(count(H + 1) - 4000))
