@@ -149,13 +149,13 @@ def forward(p, xs, h0, reset, update, hs, gates):
     WnT = np.ascontiguousarray(W[2 * H:].T)  # (H, H)
     RH = np.empty((B, H), dt)
     GN = np.empty((B, H), dt)
-    # float64 scratch for the vectorised gate nonlinearities
-    P = np.empty(B * 2 * H)
-    S = np.empty(B * 2 * H)
-    E = np.empty(B * 2 * H)
-    KB = np.empty(B * 2 * H, np.int64)
-    Q = np.empty(B * H)
-    N = np.empty(B * H)
+    # float64 scratch for the vectorised gate nonlinearities; pre-activations gate-major
+    # (r of every row, then z), so each gate's sigmoid writes straight into its trace
+    BH = B * H
+    P = np.empty(2 * BH)
+    E = np.empty(BH)
+    KB = np.empty(BH, np.int64)
+    Q = np.empty(BH)
     for bb in range(B):
         for i in range(H):
             hs[0, bb, i] = h0[bb, i]
@@ -164,21 +164,21 @@ def forward(p, xs, h0, reset, update, hs, gates):
         for bb in range(B):
             gx = GX[t * B + bb]
             gh = GH[bb]
-            dst = P[bb * 2 * H:(bb + 1) * 2 * H]
-            for j in range(2 * H):
-                dst[j] = gx[j] + gh[j] + brz[j]
-        vsigmoid(P, S, E, KB)
-        for bb in range(B):
-            src = S[bb * 2 * H:(bb + 1) * 2 * H]
-            r = gates[0, t, bb]
-            z = gates[1, t, bb]
-            h = hs[t, bb]
-            rh = RH[bb]
+            pr = P[bb * H:(bb + 1) * H]
+            pz = P[BH + bb * H:BH + (bb + 1) * H]
             for i in range(H):
-                r[i] = src[i]
-                z[i] = src[H + i]
-                rh[i] = src[i] * h[i]
+                pr[i] = gx[i] + gh[i] + brz[i]
+            for i in range(H):
+                pz[i] = gx[H + i] + gh[H + i] + brz[H + i]
+        vsigmoid(P[:BH], gates[0, t].reshape(BH), E, KB)
+        vsigmoid(P[BH:], gates[1, t].reshape(BH), E, KB)
         if reset == 1:
+            for bb in range(B):
+                r = gates[0, t, bb]
+                h = hs[t, bb]
+                rh = RH[bb]
+                for i in range(H):
+                    rh[i] = r[i] * h[i]
             _product(RH, WnT, GN)
         for bb in range(B):
             gx = GX[t * B + bb, 2 * H:]
@@ -195,21 +195,18 @@ def forward(p, xs, h0, reset, update, hs, gates):
                 for i in range(H):
                     ghn[i] = gn[i] + bhn[i]
                     q[i] = gx[i] + bn[i] + ghn[i]
-        vtanh(Q, N, E[:B * H], KB[:B * H])
+        vtanh(Q, gates[2, t].reshape(BH), E, KB)
         for bb in range(B):
-            src = N[bb * H:(bb + 1) * H]
             n = gates[2, t, bb]
             z = gates[1, t, bb]
             h = hs[t, bb]
             out = hs[t + 1, bb]
             if update == 0:
                 for i in range(H):
-                    n[i] = src[i]
-                    out[i] = z[i] * h[i] + (1.0 - z[i]) * src[i]
+                    out[i] = z[i] * h[i] + (1.0 - z[i]) * n[i]
             else:
                 for i in range(H):
-                    n[i] = src[i]
-                    out[i] = (1.0 - z[i]) * h[i] + z[i] * src[i]
+                    out[i] = (1.0 - z[i]) * h[i] + z[i] * n[i]
 
 
 @vector_kernel
