@@ -17,6 +17,19 @@ Check before timing: the kernel's loss and gradients equal the numpy path's (flo
 float32 1e-3); a failure stops the benchmark. H = 512 is also reported as a fraction of
 the GEMM rate measured in the same run (``np.dot`` (T*B, H) x (H, 3H)), counting the
 step's matrix-product flops.
+
+Measured [2026-11-22, shared 2-core AVX-512 machine at load 6-11 from other jobs, so
+absolute times are 2-4x an idle machine's]: with ``--threads 1`` (torch and BLAS single
+threaded) the kernel vs torch was float64 87x / 9.7x at B = 1 (H = 32 / 128), 2.9x / 1.6x
+at B = 32, 4.0x / 1.5x at H = 512 (B = 1 / 32); float32 65x / 16x at B = 1, 3.9x / 1.4x at
+B = 32 (H = 32 / 128), 9.8x / 1.4x at H = 512; H = 512 B = 32 reached 46 % (f64) and
+45 % (f32) of the measured GEMM rate. Targets missed there: H = 128 B = 32 (f64 1.6x of
+2x, f32 1.4x of 1.5x), H = 128 B = 1 f64 (9.7x of 10x), the GEMM fraction (0.46 of 0.5).
+With ``--threads 2`` on the loaded machine the per-step BLAS calls inside numba (scipy's
+OpenBLAS, a thread wake-up per call) became erratic: a (32, 128) x (128, 384) float64
+product took 9 ms instead of 0.12 ms single-threaded, so the 2-thread ratios of that
+run (H = 128 B = 32: f64 1.1x, f32 1.4x; H = 32 B = 32 slower than the numpy path) say
+more about the load than about the kernel. Rerun on an idle machine before quoting.
 """
 from __future__ import annotations
 
