@@ -91,10 +91,18 @@ def _product(X, M, out):
     if B >= 8:
         np.dot(X, M, out)
     else:
+        K4 = K - K % 4
         for bb in range(B):  # no row views here: each would cost a reference count per k
             for j in range(N):
                 out[bb, j] = 0.0
-            for k in range(K):
+            for k in range(0, K4, 4):  # four rows of M per pass over out: a quarter of the stores
+                x0 = X[bb, k]
+                x1 = X[bb, k + 1]
+                x2 = X[bb, k + 2]
+                x3 = X[bb, k + 3]
+                for j in range(N):
+                    out[bb, j] += x0 * M[k, j] + x1 * M[k + 1, j] + x2 * M[k + 2, j] + x3 * M[k + 3, j]
+            for k in range(K4, K):
                 xk = X[bb, k]
                 for j in range(N):
                     out[bb, j] += xk * M[k, j]
