@@ -105,7 +105,7 @@ class GRU(Net):
         "init": Key("str", default="torch", choices=INITS,
                     doc="weight initialisation (nets.init); 'uniform' uses init_range"),
         "init_range": Key("float", default=0.1, min=0.0, doc="r of the uniform init U(-r, r)"),
-        "num_layers": Key("int", default=1, min=1, doc="stacked GRU layers"),
+        "n_layers": Key("int", default=1, min=1, doc="stacked GRU layers"),
         "bidirectional": Key("bool", default=False),
         "reset": Key("str", default="after", choices=RESETS,
                      doc="reset gate after the recurrent product (PyTorch) or before it (Cho 2014)"),
@@ -131,23 +131,23 @@ class GRU(Net):
             a.setflags(write=False)
         self.params = p
         self.reset, self.update, self.output_activation = reset, update, output
-        L, D, H = self.num_layers, self.num_directions, self.n_hidden
+        L, D, H = self.n_layers, self.n_dirs, self.n_hidden
         self._h0 = np.zeros(L * D * H) if h0 is None else np.array(h0, dtype=np.float64).reshape(-1)
         if self._h0.shape != (L * D * H,):
             raise ValueError(f"h0 must hold {L * D * H} values (L*D, H), got {np.shape(h0)}")
 
     # --- sizes -----------------------------------------------------------------------
     @property
-    def num_layers(self) -> int:
+    def n_layers(self) -> int:
         return self.params.W.shape[0]
 
     @property
-    def num_directions(self) -> int:
+    def n_dirs(self) -> int:
         return self.params.W.shape[1]
 
     @property
     def bidirectional(self) -> bool:
-        return self.num_directions == 2
+        return self.n_dirs == 2
 
     @property
     def n_hidden(self) -> int:
@@ -156,7 +156,7 @@ class GRU(Net):
     @property
     def n_units(self) -> int:
         """All hidden units, L * D * H (the state the engine steps)."""
-        return self.num_layers * self.num_directions * self.n_hidden
+        return self.n_layers * self.n_dirs * self.n_hidden
 
     @property
     def n_inputs(self) -> int:
@@ -168,7 +168,7 @@ class GRU(Net):
 
     def describe(self):
         return {"kind": self.kind, "n_units": self.n_units, "n_inputs": self.n_inputs,
-                "n_hidden": self.n_hidden, "n_outputs": self.n_outputs, "num_layers": self.num_layers,
+                "n_hidden": self.n_hidden, "n_outputs": self.n_outputs, "n_layers": self.n_layers,
                 "bidirectional": self.bidirectional, "reset": self.reset, "update": self.update,
                 "output": self.output_activation}
 
@@ -187,7 +187,7 @@ class GRU(Net):
         for k in ("n_inputs", "n_hidden", "n_outputs"):
             if not isinstance(cfg[k], (int, np.integer)) or cfg[k] < 1:
                 raise ValueError(f"net.{k} must be an integer >= 1, got {cfg[k]!r}")
-        H, I, K, L = cfg["n_hidden"], cfg["n_inputs"], cfg["n_outputs"], int(cfg["num_layers"])
+        H, I, K, L = cfg["n_hidden"], cfg["n_inputs"], cfg["n_outputs"], int(cfg["n_layers"])
         D = 2 if cfg["bidirectional"] else 1
         scheme, r = cfg["init"], float(cfg["init_range"])
 
@@ -286,8 +286,8 @@ class GRU(Net):
         if not raw and self.update == "notes":
             flip[H:2 * H] = -1.0
         sd = {}
-        for k in range(self.num_layers):
-            for d, s in enumerate(["", "_reverse"][:self.num_directions]):
+        for k in range(self.n_layers):
+            for d, s in enumerate(["", "_reverse"][:self.n_dirs]):
                 Wih = p.U0[d] if k == 0 else p.U[k - 1, d]
                 sd[f"weight_ih_l{k}{s}"] = Wih * flip[:, None]
                 sd[f"weight_hh_l{k}{s}"] = p.W[k, d] * flip[:, None]
@@ -335,7 +335,7 @@ class GRU(Net):
 
     def _batch_h0(self, state0, B: int) -> np.ndarray:
         """Initial states (L*D, B, H) from None, a GRUState or an array (see :meth:`forward`)."""
-        LD, H = self.num_layers * self.num_directions, self.n_hidden
+        LD, H = self.n_layers * self.n_dirs, self.n_hidden
         h0 = self._h0 if state0 is None else (state0.h if isinstance(state0, GRUState) else state0)
         h0 = np.asarray(h0, dtype=np.float64)
         if h0.shape == (LD * H,):
@@ -387,7 +387,7 @@ class GRU(Net):
         xs3 = xs3.astype(np.float64)
         T, B, _ = xs3.shape
         h0 = self._batch_h0(state0, B)
-        if fast and self.num_layers == 1 and self.num_directions == 1:
+        if fast and self.n_layers == 1 and self.n_dirs == 1:
             from ._kernels.gru import forward as _kforward
             H = self.n_hidden
             hs = np.empty((T + 1, B, H))
@@ -469,7 +469,7 @@ class GRU(Net):
 
     def _fast_ok(self, loss, truncate, T) -> bool:
         pair = (self.output_activation, _loss_name(loss))
-        return (self.num_layers == 1 and self.num_directions == 1 and (truncate is None or truncate >= T)
+        return (self.n_layers == 1 and self.n_dirs == 1 and (truncate is None or truncate >= T)
                 and pair in (("identity", "mse"), ("sigmoid", "bce"), ("softmax", "cross_entropy")))
 
     def output(self, h, params=None) -> np.ndarray:
@@ -497,10 +497,10 @@ class GRU(Net):
             raise ValueError("a GRU step needs the input x_t")
         H = self.n_hidden
         p = self.params
-        h = np.asarray(state.h, dtype=np.float64).reshape(self.num_layers, 1, H)
+        h = np.asarray(state.h, dtype=np.float64).reshape(self.n_layers, 1, H)
         inp = np.asarray(x, dtype=np.float64)[None, None, :]  # (T=1, B=1, I)
         new = np.empty_like(h)
-        for k in range(self.num_layers):
+        for k in range(self.n_layers):
             Uk = p.U0[0] if k == 0 else p.U[k - 1, 0]
             cache = cell_forward(Uk, p.W[k, 0], p.b[k, 0], p.bh[k, 0], inp, h[k], self.reset, self.update)
             new[k] = cache["hs"][1]
@@ -516,7 +516,7 @@ class GRU(Net):
         self._check_causal()
         if len(drive["ptr"]) != 2:
             raise ValueError("the GRU fast path updates all units together (schedule 'clocked')")
-        H, L = self.n_hidden, self.num_layers
+        H, L = self.n_hidden, self.n_layers
         p = self.params
         inp = np.ascontiguousarray(drive["x"], dtype=np.float64)[:, None, :]  # (n, 1, I)
         n = inp.shape[0]

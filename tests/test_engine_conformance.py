@@ -168,7 +168,7 @@ def _gru_cases() -> list[Case]:
     xs = rng.normal(size=(30, 2))
     out = []
     for reset, update, layers in (("after", "cho", 1), ("before", "notes", 2)):
-        net = nets.GRU.from_config({"n_inputs": 2, "n_hidden": 3, "n_outputs": 1, "num_layers": layers,
+        net = nets.GRU.from_config({"n_inputs": 2, "n_hidden": 3, "n_outputs": 1, "n_layers": layers,
                                     "reset": reset, "update": update}, rng=rng)
         out.append(Case(f"gru-{reset}-{update}-l{layers}", net, ("clocked",), inputs=xs, ticks=30))
     return out

@@ -21,7 +21,7 @@ CONVENTIONS = list(itertools.product(("after", "before"), ("cho", "notes")))
 
 
 def _net(rng, *, reset="after", update="cho", L=1, bi=False, I=2, H=2, K=2, output="identity", r=0.8):
-    return GRU.from_config({"n_inputs": I, "n_hidden": H, "n_outputs": K, "num_layers": L,
+    return GRU.from_config({"n_inputs": I, "n_hidden": H, "n_outputs": K, "n_layers": L,
                             "bidirectional": bi, "reset": reset, "update": update, "output": output,
                             "init": "uniform", "init_range": r}, rng=rng)
 
@@ -126,7 +126,7 @@ def _surrogate(net, xs, ys, k):
         for s in range(T):
             lo = max(s - k + 1, 0)
             h0 = np.stack([[frozen[bb][layer][0][lo - 1] if lo > 0 else net._h0.reshape(-1, net.n_hidden)[layer]
-                            for bb in range(B)] for layer in range(net.num_layers)])  # (L, B, H)
+                            for bb in range(B)] for layer in range(net.n_layers)])  # (L, B, H)
             _, y = net.forward(q, xs[lo:s + 1], h0)
             total += output_loss("mse", "identity", y[-1], ys[s], reduction="sum")[0]
         return total

@@ -75,7 +75,7 @@ class GateLimits(Protocol):
         rng = generator(ss_k, "data")
         T, B = run["steps"], run["batch"]
         xs = rng.normal(size=(T, B, net.n_inputs))
-        h0 = rng.uniform(-1.0, 1.0, size=(2, net.num_layers, B, net.n_hidden))
+        h0 = rng.uniform(-1.0, 1.0, size=(2, net.n_layers, B, net.n_hidden))
         top0 = h0[:, -1]  # (2, B, H): the top layer's initial states
         fast = bool(run["fast"])
         copy_z = 1.0 if net.update == "cho" else 0.0
