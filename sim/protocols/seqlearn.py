@@ -56,7 +56,6 @@ the sequence half of the lab's retention comparison; :func:`retention_curves` bu
 """
 from __future__ import annotations
 
-import contextlib
 import math
 import re
 from typing import Any
@@ -170,13 +169,10 @@ def archs(cfg: dict, task, source: str = "") -> list[dict[str, Any]]:
 
 
 def _one_blas_thread():
-    """One BLAS thread for a trial (threadpoolctl, when installed). The per-step products are
+    """One BLAS thread for a trial (threadpoolctl, a dependency). The per-step products are
     small (batch x hidden); multithreaded BLAS only spins on them, which on a shared 2-core
     machine made training 10-15x slower in CPU time [measured: copy T=10 smoke 27 s -> 1.9 s]."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # optional: without it BLAS keeps its own thread count
-        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
     return threadpool_limits(limits=1, user_api="blas")
 
 
