@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._kernels import boltzmann_chains as _k
+from ._kernels import vecmath as _vm
 
 __all__ = ["GibbsChains", "gibbs_chains", "gibbs_sweeps", "gibbs_sweeps_reference", "DEFAULT_BLOCK", "DEFAULT_GROUP"]
 
@@ -122,10 +123,10 @@ def gibbs_sweeps(W, b, S, U, beta=1.0, *, block: int = DEFAULT_BLOCK, group: int
 
 
 def _exp_neg(a: np.ndarray) -> np.ndarray:
-    """Numpy twin of :func:`nets._kernels.boltzmann_chains.exp_neg` (same operations, same order)."""
+    """Numpy twin of :func:`nets._kernels.vecmath.exp_neg` (same operations, same order)."""
     a = np.minimum(a, 350.0)
     y = a * -0.00390625
-    c = (_k._C2, _k._C3, _k._C4, _k._C5, _k._C6, _k._C7, _k._C8, _k._C9, _k._C10, _k._C11)
+    c = (_vm._C2, _vm._C3, _vm._C4, _vm._C5, _vm._C6, _vm._C7, _vm._C8, _vm._C9, _vm._C10, _vm._C11)
     p = c[8] + y * c[9]
     for ck in c[7::-1]:
         p = ck + y * p

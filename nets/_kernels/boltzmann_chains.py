@@ -8,7 +8,7 @@ inverse temperature beta = 1/T:
     x = beta (H[c, i] + b_i),   s_c,i <- [u_c,i < sigma(x)].
 
 **Decision without division or ``math.exp``** (DESIGN.md section 7). With
-e = exp(-|x|) computed by :func:`exp_neg` (branch-free plain arithmetic: exp(-|x|/256) by
+e = exp(-|x|) computed by :func:`nets._kernels.vecmath.exp_neg` (branch-free plain arithmetic: exp(-|x|/256) by
 a degree-11 Taylor polynomial, then eight squarings; relative error < 1e-13 for
 |x| <= 40; |x| is clamped at 350), sigma(x) = 1/(1+e) for x >= 0 and e/(1+e) for x < 0, so
 
@@ -43,27 +43,7 @@ import numpy as np
 
 from sim.jit import kernel
 
-# Taylor coefficients 1/k! of exp (frozen as compile-time constants)
-_C2, _C3, _C4, _C5, _C6 = 1.0 / 2.0, 1.0 / 6.0, 1.0 / 24.0, 1.0 / 120.0, 1.0 / 720.0
-_C7, _C8, _C9, _C10, _C11 = 1.0 / 5040.0, 1.0 / 40320.0, 1.0 / 362880.0, 1.0 / 3628800.0, 1.0 / 39916800.0
-
-
-@kernel
-def exp_neg(a):
-    """exp(-a) for a >= 0 in branch-free arithmetic; a is clamped at 350."""
-    a = min(a, 350.0)
-    y = a * -0.00390625                     # -a / 256 (exact)
-    p = 1.0 + y * (1.0 + y * (_C2 + y * (_C3 + y * (_C4 + y * (_C5 + y * (
-        _C6 + y * (_C7 + y * (_C8 + y * (_C9 + y * (_C10 + y * _C11))))))))))
-    p = p * p
-    p = p * p
-    p = p * p
-    p = p * p
-    p = p * p
-    p = p * p
-    p = p * p
-    p = p * p
-    return p
+from .vecmath import exp_neg
 
 
 @kernel

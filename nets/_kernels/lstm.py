@@ -26,7 +26,7 @@ recurrent products h_{t-1} W^T (forward) and da_t W (backward) are BLAS ``np.dot
 batches of 8 and more (into a scratch array, not added in place), and for smaller batches loop nests whose inner loop runs over
 contiguous rows (they vectorise, and avoid a BLAS call of ~1 us per step); the parameter
 gradients are one product each over all T*B rows after the loop. The sigmoid is
-computed from :func:`_exp_neg`, a branch-free exp(-u) for u >= 0 in plain arithmetic
+computed from :func:`nets._kernels.vecmath.exp_neg`, a branch-free exp(-u) for u >= 0 in plain arithmetic
 (exp(-u/256) by a degree-11 Taylor polynomial, then eight squarings: relative error
 < 1e-13 for u <= 40; u is clamped at 350, where only values below 4e-18 are affected),
 and the sign of x as x / max(|x|, 1e-300) instead of a branch. Compiled with numpy's
@@ -42,6 +42,9 @@ import numpy as np
 
 from sim.jit import vector_kernel
 
+from .vecmath import product as _product
+from .vecmath import sigmoid as _sig
+
 __all__ = ["lstm_bptt", "covers", "bptt_fast", "LOSS_CODES", "SQUASHES"]
 
 #: (loss name, output) -> code of the kernel's loss branch
@@ -53,59 +56,6 @@ LOSS_CODES = {("mse", "identity"): 0, ("bce", "sigmoid"): 1, ("cross_entropy", "
 SQUASHES = {"tanh": (2.0, 2.0, -1.0, 0.0, 1.0, 0.0, -1.0), "logistic": (1.0, 1.0, 0.0, 0.0, 0.0, 1.0, -1.0),
             "logistic2": (4.0, 1.0, -2.0, 0.0, 1.0, 0.0, -0.25), "logistic1": (2.0, 1.0, -1.0, 0.0, 0.5, 0.0, -0.5),
             "identity": (0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0)}
-
-
-@vector_kernel
-def _exp_neg(u):
-    """exp(-u) for u >= 0 in branch-free arithmetic (vectorisable); u is clamped at 350."""
-    u = min(u, 350.0)
-    y = -u * (1.0 / 256.0)
-    p = 1.0 + y * (1.0 + y * (0.5 + y * (1.0 / 6.0 + y * (1.0 / 24.0 + y * (1.0 / 120.0 + y * (
-        1.0 / 720.0 + y * (1.0 / 5040.0 + y * (1.0 / 40320.0 + y * (1.0 / 362880.0 + y * (
-            1.0 / 3628800.0 + y * (1.0 / 39916800.0)))))))))))
-    p = p * p
-    p = p * p
-    p = p * p
-    p = p * p
-    p = p * p
-    p = p * p
-    p = p * p
-    p = p * p
-    return p
-
-
-@vector_kernel
-def _sig(x):
-    """sigma(x) = (1 or e) / (1 + e), e = exp(-|x|): no overflow, no branch."""
-    ax = abs(x)
-    e = _exp_neg(ax)
-    s = x / max(ax, 1e-300)  # sign of x (0 at 0)
-    return (0.5 * (1.0 + s) + 0.5 * (1.0 - s) * e) / (1.0 + e)
-
-
-@vector_kernel
-def _product(X, M, out):
-    """out (B, N) = X (B, K) @ M (K, N): BLAS for B >= 8, else a loop nest over rows of M."""
-    B, K = X.shape
-    N = M.shape[1]
-    if B >= 8:
-        np.dot(X, M, out)
-    else:
-        K4 = K - K % 4
-        for bb in range(B):  # no row views here: each would cost a reference count per k
-            for j in range(N):
-                out[bb, j] = 0.0
-            for k in range(0, K4, 4):  # four rows of M per pass over out: a quarter of the stores
-                x0 = X[bb, k]
-                x1 = X[bb, k + 1]
-                x2 = X[bb, k + 2]
-                x3 = X[bb, k + 3]
-                for j in range(N):
-                    out[bb, j] += x0 * M[k, j] + x1 * M[k + 1, j] + x2 * M[k + 2, j] + x3 * M[k + 3, j]
-            for k in range(K4, K):
-                xk = X[bb, k]
-                for j in range(N):
-                    out[bb, j] += xk * M[k, j]
 
 
 @vector_kernel

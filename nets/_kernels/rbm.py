@@ -20,7 +20,7 @@ the gradient [X_b^T, v^T] [p_h / B; -q_h / n] in one product) are BLAS calls (``
 into scratch arrays allocated once per chunk); the elementwise work runs over
 contiguous rows, which LLVM vectorises. The logistic function is
 the branch-free plain-arithmetic sigma(x) = (1 or e) / (1 + e), e = exp(-|x|) of
-:func:`nets._kernels.boltzmann_chains.exp_neg` (relative error < 1e-13 for |x| <= 40),
+:func:`nets._kernels.vecmath.exp_neg` (relative error < 1e-13 for |x| <= 40),
 applied to whole rows under numpy's error model (:func:`sim.jit.vector_kernel`), where
 ``math.exp`` would be one scalar call per unit.
 """
@@ -30,7 +30,7 @@ import numpy as np
 
 from sim.jit import kernel, vector_kernel
 
-from .boltzmann_chains import exp_neg
+from .vecmath import exp_neg
 
 
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
