@@ -59,11 +59,12 @@ import numpy as np
 from sim.core import Net, register
 from sim.schema import Key
 from sim.train import output_loss
-from .activations import sigmoid, softmax
 from .gru_reference import GRUTrainParams, cell_backward, cell_forward
 from .gru_reference import stack_backward as _stack_backward
 from .gru_reference import stack_forward as _stack_forward
 from .init import INITS, init_matrix
+from .sequence_io import apply_output as _apply_output
+from .sequence_io import check_truncate, micro_ticks, sequence_inputs, sequence_targets
 
 __all__ = ["GRU", "GRUState", "GRUTrainParams", "cell_forward", "cell_backward"]
 
@@ -320,18 +321,7 @@ class GRU(Net):
                    h0=self._h0)
 
     def _xs(self, xs):
-        xs = np.asarray(xs)
-        if xs.dtype != np.float32:
-            xs = xs.astype(np.float64)
-        if xs.ndim == 2:
-            xs, squeeze = xs[:, None, :], True
-        elif xs.ndim == 3:
-            squeeze = False
-        else:
-            raise ValueError(f"xs must have shape (T, B, I) or (T, I), got {xs.shape}")
-        if xs.shape[0] < 1 or xs.shape[2] != self.n_inputs:
-            raise ValueError(f"xs must hold >= 1 step of {self.n_inputs} inputs, got {xs.shape}")
-        return xs, squeeze
+        return sequence_inputs(xs, self.n_inputs, keep_float32=True)
 
     def _batch_h0(self, state0, B: int) -> np.ndarray:
         """Initial states (L*D, B, H) from None, a GRUState or an array (see :meth:`forward`)."""
@@ -431,17 +421,12 @@ class GRU(Net):
         trace : dict: "dh_norm" (T,), "h" (T, B, D*H) top-layer outputs, "gates" dict
             r, z, n -> (T, B, D*H) of the top layer (directions concatenated)
         """
-        if truncate is not None and (not isinstance(truncate, (int, np.integer)) or truncate < 1):
-            raise ValueError(f"truncate must be an int >= 1 or None, got {truncate!r}")
+        check_truncate(truncate)
         f32 = all(np.asarray(a).dtype == np.float32 for a in params)
         xs3, squeeze = self._xs(xs)
         T, B, _ = xs3.shape
-        ys = np.asarray(ys, dtype=np.float64)
-        if squeeze:
-            ys = ys[:, None, :] if ys.ndim == 2 else ys[None, :]
         K = np.shape(params[5])[0]
-        if ys.shape not in ((T, B, K), (B, K)):
-            raise ValueError(f"targets must have shape ({T}, {B}, {K}) or ({B}, {K}), got {ys.shape}")
+        ys = sequence_targets(ys, T, B, K, squeeze)
         h0 = self._batch_h0(state0, B)
         if fast and self._fast_ok(loss, truncate, T):
             dtype = np.float32 if f32 else np.float64
@@ -531,14 +516,7 @@ class GRU(Net):
             out[:, k] = hs[1:, 0]
             inp = hs[1:]
         ticks = [GRUState(out[k].reshape(-1).copy()) for k in range(n)]
-        micro, micro_at = [], []
-        if micro_every:
-            for k in range(n):
-                phase += 1
-                if phase == micro_every:
-                    phase = 0
-                    micro.append(ticks[k])
-                    micro_at.append(k + 1)
+        micro, micro_at, phase = micro_ticks(ticks, micro_every, phase)
         return ticks, micro, micro_at, n, phase
 
 
@@ -607,8 +585,3 @@ def _check_shapes(p: GRUTrainParams) -> None:
     if p.c.shape != (p.V.shape[0],):
         raise ValueError(f"c must have shape ({p.V.shape[0]},), got {p.c.shape}")
 
-
-def _apply_output(name: str, z: np.ndarray) -> np.ndarray:
-    if name == "identity":
-        return z
-    return sigmoid(z) if name == "sigmoid" else softmax(z)

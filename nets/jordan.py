@@ -45,8 +45,10 @@ from sim.core import Net, register
 from sim.schema import Key
 from sim.train import output_loss
 from ._kernels import jordan as _k
-from .activations import ACTIVATIONS, activation, derivative, sigmoid, softmax
+from .activations import ACTIVATIONS, activation, derivative
 from .init import INITS, init_matrix
+from .sequence_io import apply_output as _g
+from .sequence_io import batch_state, check_truncate, micro_ticks, sequence_inputs, sequence_targets
 
 __all__ = ["Jordan", "JordanState", "JordanParams", "JordanRun", "jordan_forward"]
 
@@ -78,12 +80,6 @@ class JordanRun(NamedTuple):
     z: np.ndarray
     y: np.ndarray
     s_next: np.ndarray
-
-
-def _g(name: str, z):
-    if name == "identity":
-        return z
-    return sigmoid(z) if name == "sigmoid" else softmax(z)
 
 
 def _g_vjp(name: str, y, gy):
@@ -237,24 +233,11 @@ class Jordan(Net):
                       s0=self._s0, teacher_forcing=self.teacher_forcing)
 
     def _xs(self, xs):
-        xs = np.asarray(xs, dtype=np.float64)
-        squeeze = xs.ndim == 2
-        if squeeze:
-            xs = xs[:, None, :]
-        if xs.ndim != 3 or xs.shape[0] < 1 or xs.shape[2] != self.n_inputs:
-            raise ValueError(f"xs must have shape (T, B, {self.n_inputs}) or (T, {self.n_inputs}) "
-                             f"with T >= 1, got {xs.shape}")
-        return xs, squeeze
+        return sequence_inputs(xs, self.n_inputs)
 
     def _batch_s0(self, state0, B: int) -> np.ndarray:
         s0 = self._s0 if state0 is None else (state0.s if isinstance(state0, JordanState) else state0)
-        s0 = np.asarray(s0, dtype=np.float64)
-        K = self.n_outputs
-        if s0.shape == (K,):
-            return np.broadcast_to(s0, (B, K)).copy()
-        if s0.shape != (B, K):
-            raise ValueError(f"state0 must have shape ({K},) or ({B}, {K}), got {s0.shape}")
-        return s0.copy()
+        return batch_state(s0, B, self.n_outputs)
 
     def _teacher(self, teacher, T, B, squeeze):
         if teacher is None:
@@ -314,18 +297,13 @@ class Jordan(Net):
         grads : JordanParams
         trace : dict, "dh_norm" (T,), "h" (T, B, H), "y" (T, B, K), "s" (T, B, K)
         """
-        if truncate is not None and (not isinstance(truncate, (int, np.integer)) or truncate < 1):
-            raise ValueError(f"truncate must be an int >= 1 or None, got {truncate!r}")
+        check_truncate(truncate)
         tf = self.teacher_forcing if teacher_forcing is None else bool(teacher_forcing)
         params = JordanParams(*(np.asarray(p, dtype=np.float64) for p in params))
         xs3, squeeze = self._xs(xs)
         T, B, _ = xs3.shape
         K = self.n_outputs
-        ys = np.asarray(ys, dtype=np.float64)
-        if squeeze:
-            ys = ys[:, None, :] if ys.ndim == 2 else ys[None, :]
-        if ys.shape not in ((T, B, K), (B, K)):
-            raise ValueError(f"targets must have shape ({T}, {B}, {K}) or ({B}, {K}), got {ys.shape}")
+        ys = sequence_targets(ys, T, B, K, squeeze)
         if tf and ys.ndim != 3:
             raise ValueError("teacher forcing needs a target at every step, shape (T, B, K)")
         run = jordan_forward(params, xs3, self._batch_s0(state0, B), mu=self.mu, act=self.activation,
@@ -404,12 +382,5 @@ class Jordan(Net):
         _k.forward(tuple(self.params), self.mu, s, xs, _ACT_CODE[self.activation],
                    _OUT_CODE[self.output_activation], out)
         ticks = [JordanState(out[k]) for k in range(len(xs))]
-        micro, micro_at = [], []
-        if micro_every:
-            for k in range(len(xs)):
-                phase += 1
-                if phase == micro_every:
-                    phase = 0
-                    micro.append(ticks[k])
-                    micro_at.append(k + 1)
+        micro, micro_at, phase = micro_ticks(ticks, micro_every, phase)
         return ticks, micro, micro_at, len(xs), phase

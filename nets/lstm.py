@@ -93,8 +93,9 @@ import numpy as np
 from sim.core import Net, register
 from sim.schema import Key
 from sim.train import output_loss
-from .activations import sigmoid, softmax
 from .init import INITS, init_matrix
+from .sequence_io import apply_output as _apply_output
+from .sequence_io import check_truncate, micro_ticks, sequence_inputs, sequence_targets
 from .lstm_cell import (CELL_INPUTS, CELL_OUTPUTS, VARIANTS, Cell, layer_backward, layer_forward,  # noqa: F401
                         resolve_cell)
 
@@ -142,12 +143,6 @@ def _field_names(cell: Cell, n_layers: int, n_dirs: int) -> tuple[str, ...]:
     single = n_layers == 1 and n_dirs == 1
     return tuple(name + _suffix(l, d, single) for l in range(n_layers) for d in range(n_dirs)
                  for name in _block_names(cell)) + ("V", "c")
-
-
-def _apply_output(name: str, z: np.ndarray) -> np.ndarray:
-    if name == "identity":
-        return z
-    return sigmoid(z) if name == "sigmoid" else softmax(z)
 
 
 @register
@@ -480,28 +475,12 @@ class LSTM(Net):
         shape = self._state_shape()
         ticks = [LSTMState(np.stack([h[k] for h in hs]).reshape(shape), np.stack([c[k] for c in cs]).reshape(shape))
                  for k in range(len(xs))]
-        micro, micro_at = [], []
-        if micro_every:
-            for k in range(len(xs)):
-                phase += 1
-                if phase == micro_every:
-                    phase = 0
-                    micro.append(ticks[k])
-                    micro_at.append(k + 1)
+        micro, micro_at, phase = micro_ticks(ticks, micro_every, phase)
         return ticks, micro, micro_at, len(xs), phase
 
     # --- sequences: forward and BPTT ----------------------------------------------------
     def _xs(self, xs):
-        xs = np.asarray(xs)
-        if xs.ndim == 2:
-            xs, squeeze = xs[:, None, :], True
-        elif xs.ndim == 3:
-            squeeze = False
-        else:
-            raise ValueError(f"xs must have shape (T, B, I) or (T, I), got {xs.shape}")
-        if xs.shape[0] < 1 or xs.shape[2] != self.n_inputs:
-            raise ValueError(f"xs must hold >= 1 step of {self.n_inputs} inputs, got {xs.shape}")
-        return xs, squeeze
+        return sequence_inputs(xs, self.n_inputs, keep_float32=True)
 
     def _batch_state(self, state0, B: int, dtype=np.float64):
         """(h0, c0), each (L*D, B, H), from None, an LSTMState or an (h, c) pair."""
@@ -601,18 +580,13 @@ class LSTM(Net):
             "state" LSTMState of the final (h, c), each (L*D, B, H) (the reverse direction's
             final state is the one after reading x_0, as in torch's h_n).
         """
-        if truncate is not None and (not isinstance(truncate, (int, np.integer)) or truncate < 1):
-            raise ValueError(f"truncate must be an int >= 1 or None, got {truncate!r}")
+        check_truncate(truncate)
         if reduction not in ("mean", "sum"):
             raise ValueError(f"reduction must be one of ('mean', 'sum'), got {reduction!r}")
         xs3, squeeze = self._xs(xs)
         T, B, _ = xs3.shape
-        ys = np.asarray(ys)
-        if squeeze:
-            ys = ys[:, None, :] if ys.ndim == 2 else ys[None, :]
         K = self.n_outputs
-        if ys.shape not in ((T, B, K), (B, K)):
-            raise ValueError(f"targets must have shape ({T}, {B}, {K}) or ({B}, {K}), got {ys.shape}")
+        ys = sequence_targets(ys, T, B, K, squeeze, dtype=None)
         if fast:
             from ._kernels import lstm as _kl
             if _kl.covers(self, loss, truncate, T):

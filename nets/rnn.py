@@ -50,8 +50,10 @@ from sim.core import Net, register
 from sim.schema import Key
 from sim.train import output_loss
 from ._kernels import rnn as _k
-from .activations import ACTIVATIONS, activation, derivative, sigmoid, softmax
+from .activations import ACTIVATIONS, activation, derivative
 from .init import INITS, init_matrix
+from .sequence_io import apply_output as _apply_output
+from .sequence_io import batch_state, check_truncate, micro_ticks, sequence_inputs, sequence_targets
 
 __all__ = ["RNN", "RNNState", "RNNParams", "RNNTrainParams", "forward_sequence", "backward_sequence",
            "counter"]
@@ -206,12 +208,7 @@ class RNN(Net):
 
     def _batch_h0(self, state0, B: int) -> np.ndarray:
         h0 = self._h0 if state0 is None else (state0.h if isinstance(state0, RNNState) else state0)
-        h0 = np.asarray(h0, dtype=np.float64)
-        if h0.shape == (self.n_units,):
-            return np.broadcast_to(h0, (B, self.n_units)).copy()
-        if h0.shape != (B, self.n_units):
-            raise ValueError(f"state0 must have shape ({self.n_units},) or ({B}, {self.n_units}), got {h0.shape}")
-        return h0.copy()
+        return batch_state(h0, B, self.n_units)
 
     def forward(self, params, xs, state0=None) -> tuple[np.ndarray, np.ndarray]:
         """Hidden states and outputs over a sequence.
@@ -233,17 +230,7 @@ class RNN(Net):
         return (hs[1:, 0], y[:, 0]) if squeeze else (hs[1:], y)
 
     def _xs(self, xs):
-        xs = np.asarray(xs, dtype=np.float64)
-        if xs.ndim == 2:
-            xs = xs[:, None, :]
-            squeeze = True
-        elif xs.ndim == 3:
-            squeeze = False
-        else:
-            raise ValueError(f"xs must have shape (T, B, I) or (T, I), got {xs.shape}")
-        if xs.shape[0] < 1 or xs.shape[2] != self.n_inputs:
-            raise ValueError(f"xs must hold >= 1 step of {self.n_inputs} inputs, got {xs.shape}")
-        return xs, squeeze
+        return sequence_inputs(xs, self.n_inputs)
 
     def bptt(self, params, xs, ys, state0=None, *, loss, truncate: int | None = None,
              reduction: str = "mean", fast: bool = False):
@@ -272,17 +259,12 @@ class RNN(Net):
         grads : RNNTrainParams of arrays shaped like ``params``
         trace : dict with "dh_norm" (T,) = ||dL/dh_t|| and "h" (T, B, H) hidden states
         """
-        if truncate is not None and (not isinstance(truncate, (int, np.integer)) or truncate < 1):
-            raise ValueError(f"truncate must be an int >= 1 or None, got {truncate!r}")
+        check_truncate(truncate)
         params = RNNTrainParams(*(np.asarray(p, dtype=np.float64) for p in params))
         xs3, squeeze = self._xs(xs)
         T, B, _ = xs3.shape
-        ys = np.asarray(ys, dtype=np.float64)
-        if squeeze:
-            ys = ys[:, None, :] if ys.ndim == 2 else ys[None, :]
         K = params.V.shape[0]
-        if ys.shape not in ((T, B, K), (B, K)):
-            raise ValueError(f"targets must have shape ({T}, {B}, {K}) or ({B}, {K}), got {ys.shape}")
+        ys = sequence_targets(ys, T, B, K, squeeze)
         if fast and _fast_ok(self, loss, truncate, T):
             return _bptt_fast(params, xs3, ys, self._batch_h0(state0, B), reduction, squeeze)
         hs, a = forward_sequence(params, xs3, self._batch_h0(state0, B), self.activation)
@@ -324,14 +306,7 @@ class RNN(Net):
         out = np.empty((len(xs), self.n_units))
         _k.forward(tuple(self.params), h, xs, _ACT_CODE[self.activation], out)
         ticks = [RNNState(out[k]) for k in range(len(xs))]
-        micro, micro_at = [], []
-        if micro_every:
-            for k in range(len(xs)):
-                phase += 1
-                if phase == micro_every:
-                    phase = 0
-                    micro.append(ticks[k])
-                    micro_at.append(k + 1)
+        micro, micro_at, phase = micro_ticks(ticks, micro_every, phase)
         return ticks, micro, micro_at, len(xs), phase
 
 
@@ -356,12 +331,6 @@ def _bptt_fast(params, xs, ys, h0, reduction, squeeze):
     value = bptt_tanh_mse(p, np.ascontiguousarray(xs), y3, h0, 1.0 / max(y3.size, 1) if reduction == "mean"
                           else 1.0, hs, dh_norm, g)
     return float(value), RNNTrainParams(*g), {"dh_norm": dh_norm, "h": hs[1:, 0] if squeeze else hs[1:]}
-
-
-def _apply_output(name: str, z: np.ndarray) -> np.ndarray:
-    if name == "identity":
-        return z
-    return sigmoid(z) if name == "sigmoid" else softmax(z)
 
 
 def forward_sequence(params, xs: np.ndarray, h0: np.ndarray, act: str) -> tuple[np.ndarray, np.ndarray]:
