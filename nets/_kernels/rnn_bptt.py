@@ -15,17 +15,25 @@ Twin: :func:`nets.rnn.forward_sequence` + :func:`nets.rnn.backward_sequence` wit
 :func:`sim.train.output_loss` (``RNN.bptt(..., fast=False)``); tests/test_rnn_kernel.py
 checks agreement to 1e-12 (float64) and finite differences through the kernel.
 
-Design: the per-step products are batched matrix products (``np.dot``, BLAS), the
-parameter gradients dW, dU, dV are one large product each over all T*B rows at the end,
-and the elementwise tanh / derivative loops run over contiguous rows. The tanh is the
-exact ``math.tanh`` (scalar, not vectorised here: DESIGN.md §7); no approximation, so the
-kernel agrees with numpy to rounding. Its cost, measured by benchmarks/recurrent.py: the
-T*B*H = 409,600 scalar tanh calls of H=128, B=32, T=100 take ~6.5 ms, about a third of the
-float64 step (1 thread). A plain-arithmetic tanh tried for this kernel (expm1 by a
-degree-11 Taylor polynomial of -2|x|/256, eight doublings e <- e(e+2), then -e/(2+e);
-<= 7 ulp from np.tanh) was only 1.2-1.35x faster than math.tanh in a numba loop here:
-LLVM did not vectorise it, so it was not adopted [measured]. The kernel is generic in the float type: float64
-and float32 arrays compile to separate specialisations (all arrays must share it).
+Design: the recurrent products are :func:`nets._kernels.vecmath.product` (BLAS ``np.dot``
+on the batch for B >= 8, a vectorised loop nest below, which saves a ~1 us BLAS call per
+step at B = 1), the input part U x_t of every step is one product before the loop, and the
+parameter gradients dW, dU, dV are one large product each over all T*B rows at the end.
+Per step the pre-activation row a_t is formed in place, then h_t = tanh(a_t) over the row
+with the branch-free :func:`nets._kernels.vecmath.tanh` (expm1 by a Taylor polynomial and
+eight doublings; <= ~10 ulp of np.tanh, relative). Compiled with numpy's error model
+(:func:`sim.jit.vector_kernel`), so the division in that tanh has no ZeroDivisionError
+branch and the loop vectorises; the exact scalar ``math.tanh`` it replaced cost ~6.5 ms of
+the 409,600 calls at H=128, B=32, T=100, a third of the float64 step (an earlier attempt
+at the same plain-arithmetic tanh under the default error model did not vectorise and
+was only 1.2-1.35x faster than math.tanh). Measured [2026-11-22, 1 thread for BLAS,
+numba and torch, old and new kernel in one process; ms per step]: float64 H=32 B=1
+0.109 -> 0.055 (torch 3.4), H=32 B=32 3.67 -> 1.72 (torch 11.6), H=128 B=1 0.648 -> 0.476
+(torch 6.4: 9.8x -> 13.4x), H=128 B=32 21.3 -> 14.3 (torch 34.8: 1.63x -> 2.42x); float32
+H=128 B=32 14.5 -> 7.2 (torch 17.0: 1.17x -> 2.35x), H=128 B=1 0.50 -> 0.30 (torch 7.3).
+The kernel and the numpy twin still agree to ~1e-15 (float64). The kernel is generic in
+the float type: float64 and float32 arrays compile to separate specialisations (all
+arrays must share it; float32 elementwise work is done in float64 and rounded on store).
 """
 from __future__ import annotations
 
@@ -33,12 +41,15 @@ import math
 
 import numpy as np
 
-from sim.jit import kernel
+from sim.jit import vector_kernel
+
+from .vecmath import product as _product
+from .vecmath import tanh as _tanh
 
 __all__ = ["bptt_tanh_mse"]
 
 
-@kernel
+@vector_kernel
 def bptt_tanh_mse(p, xs, ys, h0, scale, hs, dh_norm, g):
     """Loss and all gradients of one batch, written into caller-allocated arrays.
 
@@ -76,11 +87,13 @@ def bptt_tanh_mse(p, xs, ys, h0, scale, hs, dh_norm, g):
         for i in range(H):
             hs[0, bb, i] = h0[bb, i]
     for t in range(T):
-        np.dot(hs[t], WT, R)
+        _product(hs[t], WT, R)
         for bb in range(B):
             r = t * B + bb
+            for i in range(H):  # the pre-activation row, then tanh over it (both vectorise)
+                R[bb, i] = R[bb, i] + A[r, i] + b[i]
             for i in range(H):
-                hs[t + 1, bb, i] = math.tanh(R[bb, i] + A[r, i] + b[i])
+                hs[t + 1, bb, i] = _tanh(R[bb, i])
     # loss on the scored steps
     hy = hs[t0 + 1:].reshape(Ty * B, H)
     Z = np.dot(hy, VT)  # (Ty*B, K)
@@ -114,7 +127,7 @@ def bptt_tanh_mse(p, xs, ys, h0, scale, hs, dh_norm, g):
                 DA[r, i] = d * (1.0 - h * h)
         dh_norm[t] = math.sqrt(ss)
         if t > 0:
-            np.dot(DA[t * B:(t + 1) * B], W, carry)
+            _product(DA[t * B:(t + 1) * B], W, carry)
     hprev = hs[:T].reshape(T * B, H)
     dW[:, :] = np.dot(DA.T, hprev)
     dU[:, :] = np.dot(DA.T, xf)

@@ -27,6 +27,11 @@ error model: no ZeroDivisionError branch before each division; every divisor bel
 * :func:`product` -- out (B, N) = X (B, K) @ M (K, N): BLAS ``np.dot`` for B >= 8, else a
   loop nest over contiguous rows of M, four rows per pass (for a few rows a BLAS call
   costs more than its arithmetic, ~1 us, and a threaded BLAS must wake its threads).
+
+Users: nets/_kernels/{lstm,gru,rnn_bptt,rbm,boltzmann_chains}.py. Caution: numba's
+``cache=True`` keys a kernel's cache on its own file only, so after editing this module
+delete the cached ``nets/_kernels/__pycache__/<user>.*.nbi/.nbc`` files of those kernels
+(or they keep the old inlined code).
 """
 from __future__ import annotations
 
