@@ -31,12 +31,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks._harness import CpuMeter, fmt_cpu, table, time_rounds
+from benchmarks._cells import CASES, N_IN, N_OUT, QUICK_CASES, T_STEPS, bench_cell, result_table
 
 NAME = "lstm"
-T_STEPS, N_IN, N_OUT = 100, 16, 16
-CASES = [(32, 1), (32, 32), (128, 1), (128, 32), (512, 1), (512, 32)]
-QUICK_CASES = [(32, 1), (128, 32)]
+#: torch.nn.LSTM gradients in the order of LSTM.bptt's (W, U, b, V, c)
+TORCH_GRADS = ["weight_hh_l0", "weight_ih_l0", "bias_ih_l0", "out.weight", "out.bias"]
 
 
 def _net(H: int, seed: int = 0):
@@ -50,101 +49,10 @@ def _problem(H: int, B: int, seed: int = 0):
     return _net(H, seed), rng.normal(size=(T_STEPS, B, N_IN)), rng.normal(size=(T_STEPS, B, N_OUT))
 
 
-def _torch_step(torch, net, xs, ys, dtype):
-    tdt = {np.float64: torch.float64, np.float32: torch.float32}[dtype]
-    H = net.n_hidden
-    m = torch.nn.LSTM(N_IN, H).to(tdt)
-    lin = torch.nn.Linear(H, N_OUT).to(tdt)
-    sd = net.state_dict()
-    with torch.no_grad():
-        for k, v in m.named_parameters():
-            v.copy_(torch.from_numpy(sd[k].astype(dtype)))
-        lin.weight.copy_(torch.from_numpy(sd["out.weight"].astype(dtype)))
-        lin.bias.copy_(torch.from_numpy(sd["out.bias"].astype(dtype)))
-    x = torch.from_numpy(xs.astype(dtype))
-    y = torch.from_numpy(ys.astype(dtype))
-    params = [m.weight_hh_l0, m.weight_ih_l0, m.bias_ih_l0, lin.weight, lin.bias, m.bias_hh_l0]
-    out = {}
-
-    def step():
-        for q in params:
-            q.grad = None
-        hseq, _ = m(x)
-        loss = torch.nn.functional.mse_loss(lin(hseq), y)
-        loss.backward()
-        out["loss"] = loss
-
-    def result():
-        return float(out["loss"].detach()), [q.grad.numpy() for q in params[:5]]
-    return step, result
-
-
-def _maxrel(a, b) -> float:
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    return float(np.abs(a - b).max() / max(np.abs(b).max(), 1e-300))
-
-
-def _check(name, loss, grads, ref_loss, ref_grads, tol) -> float:
-    errs = [abs(loss - ref_loss) / max(abs(ref_loss), 1e-300)] + [_maxrel(g, r) for g, r in zip(grads, ref_grads)]
-    if max(errs) > tol:
-        raise SystemExit(f"check failed: {name}: max rel error {max(errs):.3g} > {tol:g}")
-    return max(errs)
-
-
-def _flops(H: int, B: int) -> float:
-    """Matrix-product flops of one step: recurrent fwd/bwd, dW, U x, dU, and the output layer."""
-    G = 4 * H
-    return T_STEPS * B * 2.0 * (3 * G * H + 2 * G * N_IN + 3 * H * N_OUT)
-
-
-def _gemm_rate(dtype, B: int, H: int) -> float:
-    """GFLOP/s of np.dot (T*B, H) x (H, 4H) in this process (BLAS threads as pinned)."""
-    rng = np.random.default_rng(0)
-    a = rng.normal(size=(T_STEPS * B, H)).astype(dtype)
-    w = rng.normal(size=(H, 4 * H)).astype(dtype)
-    t = time_rounds({"gemm": lambda: a @ w}, rounds=1, reps=5, min_time=0.1)
-    return 2.0 * T_STEPS * B * H * 4 * H / t["gemm"]["median_s"] / 1e9
-
-
 def bench_case(H, B, torch, *, rounds, reps, min_time) -> dict:
     net, xs, ys = _problem(H, B)
-    p64 = net.train_params()
-    p32 = type(p64)(*(a.astype(np.float32) for a in p64))
-    res = {"H": H, "B": B, "T": T_STEPS, "I": N_IN, "K": N_OUT, "ms": {}, "checks": {}}
-    impls = {}
-    ours = {}
-    for p, tag in ((p64, "f64"), (p32, "f32")):
-        L, g, _ = net.bptt(p, xs, ys, loss="mse", fast=True)
-        ours[tag] = (L, list(g))
-        impls[f"kernel_{tag}"] = (lambda p=p: net.bptt(p, xs, ys, loss="mse", fast=True))
-    if H <= 128:
-        L, g, _ = net.bptt(p64, xs, ys, loss="mse")
-        res["checks"]["kernel_f64_vs_numpy"] = _check("kernel f64 vs numpy", *ours["f64"], L, list(g), 1e-10)
-        res["checks"]["kernel_f32_vs_numpy"] = _check("kernel f32 vs numpy", *ours["f32"], L, list(g), 1e-3)
-        impls["numpy_f64"] = lambda: net.bptt(p64, xs, ys, loss="mse")
-    if torch is not None:
-        for dtype, tag in ((np.float64, "f64"), (np.float32, "f32")):
-            step, result = _torch_step(torch, net, xs, ys, dtype)
-            step()
-            res["checks"][f"torch_{tag}_vs_kernel"] = _check(f"torch {tag} vs kernel", *ours[tag], *result(),
-                                                             1e-10 if tag == "f64" else 1e-3)
-            impls[f"torch_{tag}"] = step
-    with CpuMeter() as cm:
-        t = time_rounds(impls, rounds=rounds, reps=reps, min_time=min_time)
-    res["ms"] = {k: v["median_s"] * 1e3 for k, v in t.items()}
-    res["cpu"] = cm.result
-    ms = res["ms"]
-    res["ratios"] = {}
-    if "numpy_f64" in ms:
-        res["ratios"]["kernel_vs_numpy_f64"] = ms["numpy_f64"] / ms["kernel_f64"]
-    if torch is not None:
-        res["ratios"]["vs_torch_f64"] = ms["torch_f64"] / ms["kernel_f64"]
-        res["ratios"]["vs_torch_f32"] = ms["torch_f32"] / ms["kernel_f32"]
-    if H >= 512:
-        res["gflops"] = {tag: _flops(H, B) / (ms[f"kernel_{tag}"] * 1e-3) / 1e9 for tag in ("f64", "f32")}
-        res["gemm_gflops"] = {"f64": _gemm_rate(np.float64, B, H), "f32": _gemm_rate(np.float32, B, H)}
-    return res
+    return bench_cell(net, xs, ys, torch, torch.nn.LSTM if torch is not None else None, TORCH_GRADS, 4, "LSTM",
+                      rounds=rounds, reps=reps, min_time=min_time)
 
 
 def targets(results: list[dict]) -> list[dict]:
@@ -179,18 +87,7 @@ def run(torch, *, rounds: int, reps: int, min_time: float, quick: bool = False) 
     first = time.perf_counter() - t0
     results = [bench_case(H, B, torch, rounds=rounds, reps=reps, min_time=min_time)
                for H, B in (QUICK_CASES if quick else CASES)]
-    cols = ["kernel_f64", "numpy_f64", "torch_f64", "kernel_f32", "torch_f32"]
-    rows = []
-    for r in results:
-        rt = r["ratios"]
-        gf = (f"{r['gflops']['f64']:.0f}/{r['gemm_gflops']['f64']:.0f} {r['gflops']['f32']:.0f}/"
-              f"{r['gemm_gflops']['f32']:.0f}") if "gflops" in r else "-"
-        rows.append([f"H={r['H']} B={r['B']}"] + [f"{r['ms'][c]:.3f}" if c in r["ms"] else "-" for c in cols]
-                    + [f"{rt['kernel_vs_numpy_f64']:.1f}x" if "kernel_vs_numpy_f64" in rt else "-",
-                       f"{rt.get('vs_torch_f64', float('nan')):.2f}x", f"{rt.get('vs_torch_f32', float('nan')):.2f}x",
-                       gf, f"{max(r['checks'].values()):.1e}" if r["checks"] else "-", fmt_cpu(r["cpu"])])
     lines = [f"LSTM (torch form, no peepholes), linear output, MSE; T={T_STEPS}, I={N_IN}, K={N_OUT}; "
              f"forward + full BPTT; ms per step, medians; first kernel calls (cache load or compile): {first:.2f} s",
-             table(["case"] + cols + ["vs numpy", "vs torch64", "vs torch32", "GFLOP/s kern/gemm f64 f32",
-                                      "max rel err", "machine"], rows)]
+             result_table(results)]
     return {"results": results, "targets": targets(results), "lines": lines, "first_call_s": first}
