@@ -55,6 +55,8 @@ loss, output layer, sampler, test scores and baselines) for :mod:`sim.protocols.
 """
 from __future__ import annotations
 
+import collections
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Callable
@@ -66,6 +68,7 @@ from .schema import Key
 __all__ = ["adding", "adding_1997", "copy_memory", "copy_baseline", "noise_free_lags",
            "REBER_SYMBOLS", "reber_string", "embedded_reber_string", "is_reber", "is_embedded_reber",
            "reber_next_sets", "encode_reber", "embedded_reber", "continual_embedded_reber",
+           "ContinualReberStream", "outer_steps",
            "temporal_order", "latch", "delay_recall", "SequenceTask", "make_task", "SEQUENCE_TASK_KEYS"]
 
 
@@ -344,6 +347,111 @@ def continual_embedded_reber(n_strings: int, *, rng: np.random.Generator):
     return xs, ys, outer
 
 
+_REBER_INDEX = {c: i for i, c in enumerate(REBER_SYMBOLS)}
+
+
+@functools.lru_cache(maxsize=4096)
+def _stream_piece(s: str) -> tuple[np.ndarray, np.ndarray]:
+    """One ERG string inside a continual stream: input indices (n,) and legal-next multi-hot
+    targets (n, 7), the last target being the next string's B (read-only, cached)."""
+    x = np.array([_REBER_INDEX[c] for c in s], dtype=np.int64)
+    y = np.zeros((len(s), 7))
+    for t, nxt in enumerate(reber_next_sets(s) + [frozenset("B")]):
+        y[t, [_REBER_INDEX[c] for c in nxt]] = 1.0
+    x.setflags(write=False)
+    y.setflags(write=False)
+    return x, y
+
+
+def outer_steps(ys: np.ndarray) -> np.ndarray:
+    """The steps of an (C)ERG target array whose target is the remembered outer T or P.
+
+    In the grammar a single legal next symbol T or P occurs only there (after the inner E);
+    every inner branch offers two symbols and the only other single targets are E and B.
+
+    Parameters
+    ----------
+    ys : ndarray (..., 7) multi-hot legal-next targets
+
+    Returns
+    -------
+    ndarray (...,) bool
+    """
+    ys = np.asarray(ys)
+    one = ys.sum(axis=-1) == 1
+    return one & ((ys[..., _REBER_INDEX["T"]] == 1) | (ys[..., _REBER_INDEX["P"]] == 1))
+
+
+class ContinualReberStream:
+    """``batch`` independent continual ERG streams (Gers, Schmidhuber & Cummins 2000), read
+    chunk by chunk: consecutive chunks continue the same streams (no resets anywhere).
+
+    Strings are drawn with ``embedded_reber_string(rng)`` as a stream needs them, so with
+    one stream the steps read equal :func:`continual_embedded_reber` of as many strings.
+
+    Parameters
+    ----------
+    batch : int >= 1, number of parallel streams
+    rng : numpy Generator
+    """
+
+    def __init__(self, batch: int, *, rng: np.random.Generator):
+        _check_batch(batch)
+        self.batch = int(batch)
+        self._rng = rng
+        self._pieces = [collections.deque() for _ in range(self.batch)]
+        self._offset = [0] * self.batch
+        self.steps_read = 0
+
+    def _ensure(self, b: int, n_pieces: int) -> None:
+        while len(self._pieces[b]) < n_pieces:
+            self._pieces[b].append(_stream_piece(embedded_reber_string(self._rng)))
+
+    def _take(self, b: int, L: int) -> tuple[np.ndarray, np.ndarray]:
+        xs, ys, need = [], [], L
+        while need:
+            self._ensure(b, 1)
+            x, y = self._pieces[b][0]
+            off = self._offset[b]
+            n = min(need, len(x) - off)
+            xs.append(x[off:off + n])
+            ys.append(y[off:off + n])
+            need -= n
+            off += n
+            if off == len(x):
+                self._pieces[b].popleft()
+                off = 0
+            self._offset[b] = off
+        return np.concatenate(xs), np.concatenate(ys)
+
+    def chunk(self, *, strings: int = 0, steps: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """The next chunk of every stream: ``steps`` steps, or (``strings`` = k) as many steps as
+        stream 0 needs to finish its current string and k - 1 more (the other streams are
+        cut at the same length, anywhere in a string).
+
+        Returns
+        -------
+        xs : ndarray (L, B, 7) one-hot symbols
+        ys : ndarray (L, B, 7) legal next symbols (multi-hot)
+        """
+        if (strings > 0) == (steps > 0):
+            raise ValueError(f"give exactly one of strings >= 1 or steps >= 1, got strings={strings}, steps={steps}")
+        if strings:
+            self._ensure(0, strings)
+            p = self._pieces[0]
+            L = len(p[0][0]) - self._offset[0] + sum(len(p[i][0]) for i in range(1, strings))
+        else:
+            L = int(steps)
+        xs = np.zeros((L, self.batch, 7))
+        ys = np.zeros((L, self.batch, 7))
+        for b in range(self.batch):
+            x, y = self._take(b, L)
+            xs[np.arange(L), b, x] = 1.0
+            ys[:, b] = y
+        self.steps_read += L
+        return xs, ys
+
+
 # --- temporal order (1997 Exp. 6) -------------------------------------------------------
 _ORDER_SYMBOLS = "EBabcdXY"
 _ORDER_TIMES = {"6a": ((10, 20), (50, 60)), "6b": ((10, 20), (33, 43), (66, 76))}
@@ -457,6 +565,9 @@ class SequenceTask:
     chance : float, accuracy of guessing (for fidelity = (acc - chance) / (1 - chance))
     length : int, the (minimal) sequence length (for gradient-vs-lag figures)
     success : str, the trial's success criterion in words
+    stream : callable (batch, rng) -> next_chunk, optional: a continual task. ``next_chunk()``
+        returns the next (xs, ys) chunk (L, B, ...) of ``batch`` parallel streams that are
+        never reset; ``sample(n, rng)`` then gives one fresh stream of n strings (test sets)
     """
 
     name: str
@@ -470,6 +581,12 @@ class SequenceTask:
     chance: float = math.nan
     length: int = 0
     success: str = ""
+    stream: Callable | None = None
+
+    @property
+    def continual(self) -> bool:
+        """Whether training reads chunks of never-reset streams (:attr:`stream`)."""
+        return self.stream is not None
 
     @property
     def primary(self) -> str:
@@ -562,6 +679,36 @@ def _score_reber(pairs):
     return {"accuracy": acc, "outer_accuracy": o, "fidelity": _fidelity(o, 0.5), "solved": acc == 1.0}
 
 
+def _score_continual_reber(pairs):
+    """Continual ERG streams: a symbol is predicted when every legal next symbol's output exceeds
+    every illegal one's (the top-k rule of :func:`_score_reber`, ties counted as errors).
+    accuracy = fraction of symbols predicted, outer_accuracy = the same at the outer T/P steps
+    (:func:`outer_steps`), solved = every symbol of the stream predicted."""
+    good, outer = [], []
+    for y, ys in pairs:
+        lo = np.where(ys == 1, y, np.inf).min(axis=-1)
+        hi = np.where(ys == 0, y, -np.inf).max(axis=-1)
+        good.append((lo > hi).ravel())
+        outer.append(outer_steps(ys).ravel())
+    good, outer = np.concatenate(good), np.concatenate(outer)
+    o = float(np.mean(good[outer])) if outer.any() else math.nan
+    return {"accuracy": float(np.mean(good)), "outer_accuracy": o, "fidelity": _fidelity(o, 0.5),
+            "solved": bool(good.all())}
+
+
+def _continual_stream(pieces: int, steps: int):
+    def make(batch, rng):
+        return functools.partial(ContinualReberStream(batch, rng=rng).chunk, strings=0 if steps else pieces,
+                                 steps=steps)
+    return make
+
+
+def _one_stream(n: int, rng):
+    """A fresh continual ERG stream of n strings as a batch of one: xs, ys (L, 1, 7)."""
+    xs, ys = ContinualReberStream(1, rng=rng).chunk(strings=n)
+    return xs, ys
+
+
 def make_task(data: dict) -> SequenceTask:
     """The :class:`SequenceTask` of a validated ``[data]`` table (keys: :data:`SEQUENCE_TASK_KEYS`)."""
     name = data["task"]
@@ -595,6 +742,10 @@ def make_task(data: dict) -> SequenceTask:
         return SequenceTask(name, 7, 7, data["output"], "mse" if data["output"] == "sigmoid" else "bce",
                             lambda B, rng: embedded_reber(B, rng=rng), _score_reber, {}, 0.5, 10,
                             "every symbol of every test string predicted")
+    if name == "continual_reber":
+        return SequenceTask(name, 7, 7, "sigmoid", data["loss"], _one_stream, _score_continual_reber, {}, 0.5,
+                            100, "every symbol of the test stream predicted",
+                            stream=_continual_stream(data["chunk_strings"], data["chunk_steps"]))
     if name == "temporal_order":
         v = data["variant"]
         C = 4 if v == "6a" else 8
@@ -646,6 +797,11 @@ SEQUENCE_TASK_KEYS: dict[str, dict[str, Key]] = {
     },
     "embedded_reber": {
         "output": Key("str", default="sigmoid", choices=("sigmoid",), doc="sigmoid outputs, MSE (1997)"),
+    },
+    "continual_reber": {
+        "chunk_strings": Key("int", default=6, min=1, doc="truncated-BPTT chunk: this many strings of stream 0"),
+        "chunk_steps": Key("int", default=0, min=0, doc="truncated-BPTT chunk in steps (overrides chunk_strings)"),
+        "loss": Key("str", default="bce", choices=("bce", "mse"), doc="sigmoid outputs with BCE or MSE"),
     },
     "temporal_order": {
         "variant": Key("str", default="6a", choices=("6a", "6b")),

@@ -149,3 +149,59 @@ def test_lag_slices_and_gated_budgets():
         H = hidden_for_budget(kind, cfg, 4000)
         count = lambda h: n_params(cls.from_config({**cfg, "n_hidden": h}, rng=np.random.default_rng(0)))  # noqa: E731
         assert abs(count(H) - 4000) <= min(abs(count(H - 1) - 4000), abs(count(H + 1) - 4000))
+
+
+@pytest.mark.parametrize("kind, cfg, fast", [
+    ("lstm", {"forget_gate": False}, True), ("lstm", {"variant": "CIFG"}, False), ("lstm", {}, False),
+    ("rnn", {"activation": "tanh"}, True), ("gru", {}, True)])
+def test_chunked_stream_equals_one_long_forward(kind, cfg, fast):
+    # truncated BPTT over chunks with the carried state computes, in values, the one long
+    # forward pass over the whole stream: the state is never reset between chunks
+    from sim.core import get_net
+    from sim.protocols.seqlearn import final_state
+    from sim.sequence_tasks import ContinualReberStream
+
+    net = get_net(kind).from_config({"n_inputs": 7, "n_hidden": 5, "n_outputs": 7, "output": "sigmoid",
+                                     "init_range": 0.5, **cfg}, rng=np.random.default_rng(1))
+    params = net.train_params()
+    stream = ContinualReberStream(3, rng=np.random.default_rng(2))
+    chunks = [stream.chunk(strings=2) for _ in range(4)] + [stream.chunk(steps=7)]
+    state, hs = None, []
+    for xs, ys in chunks:
+        _, _, trace = net.bptt(params, xs, ys, state, loss="bce", fast=fast)
+        hs.append(trace["h"])
+        state = final_state(trace)
+    h_long, _ = net.forward(params, np.concatenate([x for x, _ in chunks]))
+    assert np.max(np.abs(np.concatenate(hs) - h_long)) < 1e-12
+    # ... and differs from resetting at every chunk
+    h_reset = np.concatenate([net.forward(params, x)[0] for x, _ in chunks])
+    assert np.max(np.abs(h_reset - h_long)) > 1e-3
+
+
+def test_continual_training_carries_the_state(tmp_path, monkeypatch):
+    # the protocol's training loop starts chunk u + 1 from the final state of chunk u (the
+    # first from zeros), and tests on one fresh stream of n_test strings
+    from nets.lstm import LSTM
+
+    seen = []
+    orig = LSTM.bptt
+
+    def spy(self, params, xs, ys, state0=None, **kw):
+        out = orig(self, params, xs, ys, state0, **kw)
+        seen.append((xs.shape, state0, out[2]["state"]))
+        return out
+
+    monkeypatch.setattr(LSTM, "bptt", spy)
+    p = _scenario(tmp_path, 'archs = [ { name = "lstm", kind = "lstm", n_hidden = 4 }, '
+                            '{ name = "lstm_nfg", kind = "lstm", n_hidden = 4, variant = "NFG" } ]',
+                  "lr = 0.01\nbatch_size = 2\nupdates = 5\neval_every = 5",
+                  'task = "continual_reber"\nchunk_strings = 2', run="trials = 1\nseed = 3\nn_test = 40\ncurve_test = 10")
+    s = load_scenario(p)
+    r = PROTOCOLS["seqlearn"].trial(s.points()[0][1], np.random.SeedSequence(0), 0)
+    train = [x for x in seen if x[0][1] == 2][:5]  # the 5 updates of the first architecture
+    assert train[0][1] is None
+    for prev, cur in zip(train, train[1:]):
+        assert cur[1] is prev[2]
+    assert r["lstm.test_cell_norm"] > 0 and 0 <= r["lstm.test_outer_accuracy"] <= 1
+    m = run_scenario(s, progress=False, figures=False).metrics
+    assert m["cell_norm_lstm"] > 0 and "outer_accuracy_lstm_nfg" in m and m["chance"] == 0.5

@@ -112,6 +112,47 @@ def test_continual_reber_stream():
     assert np.all(ys[idx[:-1] + 1].argmax(-1) == 6) and np.all(ys[idx[:-1] + 2].argmax(-1) == 0)
 
 
+def test_continual_stream_chunks_continue_one_stream():
+    # chunks of one stream, read back to back, are the stream continual_embedded_reber draws
+    # from the same generator: nothing is reset or skipped between chunks
+    stream = st.ContinualReberStream(1, rng=rng(7))
+    parts = [stream.chunk(strings=k) for k in (1, 3, 2)] + [stream.chunk(steps=11), stream.chunk(strings=2)]
+    xs = np.concatenate([x for x, _ in parts])[:, 0]
+    ys = np.concatenate([y for _, y in parts])[:, 0]
+    x2, y2, outer = st.continual_embedded_reber(20, rng=rng(7))
+    n = min(len(xs), len(x2))
+    assert n > 50 and np.array_equal(xs[:n], x2[:n]) and np.array_equal(ys[:n], y2[:n])
+    assert np.array_equal(st.outer_steps(ys[:n]), outer[:n])
+    # a chunk of k strings ends on a string boundary: the next input is a B
+    s2 = st.ContinualReberStream(3, rng=rng(8))
+    for k in (1, 6):
+        x, y = s2.chunk(strings=k)
+        assert x.shape[1:] == (3, 7) and x[-1, 0].argmax() == 6 and y[-1, 0].argmax() == 0
+        assert np.sum(x[:, 0].argmax(-1) == 0) == 2 * k  # outer and inner B of each string
+    assert x.shape[0] == y.shape[0] and np.all(x.sum(-1) == 1)
+    with pytest.raises(ValueError):
+        s2.chunk(strings=1, steps=3)
+
+
+def test_continual_reber_task_and_score():
+    task = st.make_task({"task": "continual_reber", "chunk_strings": 6, "chunk_steps": 0, "loss": "bce"})
+    assert task.continual and (task.n_inputs, task.n_outputs, task.output) == (7, 7, "sigmoid")
+    xs, ys = task.sample(30, rng(9))
+    assert xs.shape[1] == 1 and st.outer_steps(ys).sum() == 30
+    assert task.score([(ys, ys)]) == {"accuracy": 1.0, "outer_accuracy": 1.0, "fidelity": 1.0, "solved": True}
+    # swap T and P at every outer step: only those symbols are wrong
+    bad = ys.copy()
+    o = st.outer_steps(ys)
+    bad[o] = bad[o][:, [0, 2, 1, 3, 4, 5, 6]]
+    sc = task.score([(bad, ys)])
+    assert sc["outer_accuracy"] == 0.0 and sc["fidelity"] == -1.0 and not sc["solved"]
+    assert sc["accuracy"] == pytest.approx(1 - 30 / len(ys))
+    nxt = task.stream(2, rng(10))
+    a, b = nxt(), nxt()
+    assert a[0].shape[1] == 2 and not np.array_equal(a[0][:10], b[0][:10])
+    assert "continual_reber" in TASKS
+
+
 def test_temporal_order():
     for v, C, n in (("6a", 4, 2), ("6b", 8, 3)):
         xs, ys = st.temporal_order(64, variant=v, rng=rng(6))

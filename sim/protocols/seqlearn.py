@@ -12,6 +12,16 @@ same held-out set of ``run.n_test`` sequences (stream ``test``). A learning curv
 task's test metric on ``run.curve_test`` sequences of stream ``curve``) is recorded every
 ``train.eval_every`` updates.
 
+Continual tasks (``data.task = "continual_reber"``, :attr:`SequenceTask.continual`): the net
+reads ``train.batch_size`` parallel streams that are never reset, in chunks (truncated BPTT
+over each chunk of ``data.chunk_strings`` strings or ``data.chunk_steps`` steps); chunk u + 1
+starts from the final state of chunk u (``trace["state"]``, the LSTM's (h, c); else the last
+h; the carried state is not differentiated), the first from zeros (Gers, Schmidhuber &
+Cummins 2000; without a forget gate the cell state can only grow). Test and curve sets are
+one fresh stream of ``run.n_test`` (``run.curve_test``) strings read from the zero state
+without resets; the metric ``cell_norm`` is the RMS over cells of c at the end of that
+stream (LSTM only).
+
 Fixed initial values: an architecture's ``params = { W = [[1.25]], U = [[nan, 1.0]] }``
 replaces those entries of the drawn initial parameters (``nan`` keeps the drawn value);
 with ``train.freeze = ["V", "U[:, -1]"]`` (whole arrays or matrix columns) they keep their
@@ -36,7 +46,7 @@ Metrics, for each architecture name a of :data:`ARCH_NAMES` (means over trials w
 Student-t intervals; rates with Wilson intervals): ``<q>_<a>`` for the task's test
 metrics q (``mse``, ``ce``, ``accuracy``, ``fidelity`` = (acc - chance)/(1 - chance),
 ``mse_ratio`` / ``ce_ratio`` = metric / memoryless baseline, ``max_error``,
-``outer_accuracy``), ``final_loss_<a>`` (training loss of the last update),
+``outer_accuracy``, ``cell_norm``), ``final_loss_<a>`` (training loss of the last update),
 ``success_rate_<a>`` / ``n_success_<a>`` (the task's success criterion on the test set,
 :attr:`SequenceTask.success`), ``n_diverged_<a>``, ``updates_to_solve_<a>`` (median over
 trials of the first curve point meeting the criterion on the curve set; NaN if none),
@@ -75,7 +85,8 @@ from . import Protocol
 #: architecture names allowed in [net] archs (metric names are declared for these)
 ARCH_NAMES = ("rnn", "irnn", "elman", "jordan", "lstm", "lstm1997", "lstm_nfg", "lstm_nig", "lstm_nog",
               "lstm_niaf", "lstm_noaf", "lstm_np", "lstm_cifg", "lstm_fgr", "gru", "gru_cho", "gru_after")
-TEST_METRICS = ("mse", "ce", "accuracy", "fidelity", "mse_ratio", "ce_ratio", "max_error", "outer_accuracy")
+TEST_METRICS = ("mse", "ce", "accuracy", "fidelity", "mse_ratio", "ce_ratio", "max_error", "outer_accuracy",
+                "cell_norm")
 _PER_ARCH = TEST_METRICS + ("final_loss", "success_rate", "n_success", "n_diverged", "updates_to_solve",
                             "n_params", "grad_ratio_init", "grad_ratio")
 _FROM_TASK = ("n_inputs", "n_outputs", "output")
@@ -280,6 +291,10 @@ class SeqLearn(Protocol):
             except ValueError as exc:
                 raise ScenarioError(src, "data.task", str(exc)) from None
             for a in archs(cfg, task, src):
+                if task.continual and (a["net"].get("bidirectional") or (a["net"].get("n_layers", 1) > 1
+                                                                         and a["kind"] != "lstm")):
+                    raise ScenarioError(src, f"net.archs[{a['name']}]", "a continual task carries the state "
+                                        "between chunks: expected a unidirectional net (several layers: lstm only)")
                 net = get_net(a["kind"]).from_config(a["net"], rng=np.random.default_rng(0))
                 params = _set_params(net.train_params(), a["params"], src, f"net.archs[{a['name']}]")
                 _freeze_masks(params, cfg["train"]["freeze"], src)
@@ -296,9 +311,14 @@ class SeqLearn(Protocol):
         ss_k = child(ss, k)
         task = make_task(cfg["data"])
         run, tr = cfg["run"], cfg["train"]
-        test = _batches(task, run["n_test"], run["test_batch"], generator(ss_k, "test"))
-        curve = _batches(task, run["curve_test"], run["test_batch"], generator(ss_k, "curve"))
-        probe = task.sample(min(run["test_batch"], 64), generator(ss_k, "probe"))
+        if task.continual:  # one fresh never-reset stream of n_test (curve_test) strings
+            test = [task.sample(run["n_test"], generator(ss_k, "test"))]
+            curve = [task.sample(run["curve_test"], generator(ss_k, "curve"))]
+            probe = task.sample(16, generator(ss_k, "probe"))
+        else:
+            test = _batches(task, run["n_test"], run["test_batch"], generator(ss_k, "test"))
+            curve = _batches(task, run["curve_test"], run["test_batch"], generator(ss_k, "curve"))
+            probe = task.sample(min(run["test_batch"], 64), generator(ss_k, "probe"))
         out = {}
         for a in archs(cfg, task):
             rec = _train_one(a, task, tr, ss_k, test, curve, probe)
@@ -435,13 +455,17 @@ def _train_one(a, task, tr, ss_k, test, curve, probe) -> dict[str, Any]:
                            "dh_init": _lags(net.bptt(params, *probe, loss=task.loss, fast=fast)[2]["dh_norm"], T),
                            "dh_final": np.full(T, np.nan)}
     j = 0
+    next_chunk = task.stream(tr["batch_size"], data) if task.continual else None
+    state = None  # continual tasks: the state carried from chunk to chunk (never reset)
     for u in range(1, tr["updates"] + 1):
-        xs, ys = task.sample(tr["batch_size"], data)
+        xs, ys = next_chunk() if next_chunk else task.sample(tr["batch_size"], data)
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected and recorded below
-            value, grads, _ = net.bptt(params, xs, ys, loss=task.loss, fast=fast)
+            value, grads, trace = net.bptt(params, xs, ys, state, loss=task.loss, fast=fast)
         if not (math.isfinite(value) and _finite(grads)):
             rec["diverged"] = 1.0
             break
+        if next_chunk:
+            state = final_state(trace)
         rec["final_loss"] = value
         if frozen:
             grads = grads._replace(**{f: getattr(grads, f) * m for f, m in frozen.items()})
@@ -454,11 +478,10 @@ def _train_one(a, task, tr, ss_k, test, curve, probe) -> dict[str, Any]:
             rec["diverged"] = 1.0
             break
         if j < len(at) and u == at[j]:
-            pairs, ok = _evaluate(net, params, curve)
-            if not ok:
+            sc = _score(net, params, task, curve, fast)
+            if sc is None:
                 rec["diverged"] = 1.0
                 break
-            sc = task.score(pairs)
             for q in _CURVE_METRICS:
                 curves[q][j] = float(sc.get(q, math.nan))
             j += 1
@@ -469,11 +492,11 @@ def _train_one(a, task, tr, ss_k, test, curve, probe) -> dict[str, Any]:
     rec.update({f"curve_{q}": v for q, v in curves.items()})
     sc = {}
     if not rec["diverged"]:
-        pairs, ok = _evaluate(net, params, test)
-        if ok:
-            sc = task.score(pairs)
+        sc = _score(net, params, task, test, fast)
+        if sc is not None:
             rec["dh_final"] = _lags(net.bptt(params, *probe, loss=task.loss, fast=fast)[2]["dh_norm"], T)
         else:
+            sc = {}
             rec["diverged"] = 1.0
     for q in TEST_METRICS + ("solved",):
         rec[f"test_{q}"] = float(sc.get(q, math.nan))
@@ -488,6 +511,38 @@ def _train_one(a, task, tr, ss_k, test, curve, probe) -> dict[str, Any]:
         rec["cell"] = _crop(tr1["c"][:, 0], T, bad)
         rec["inputs"] = _crop(probe[0][:, 0], T, False)
     return rec
+
+
+def final_state(trace):
+    """The state after a chunk, to start the next one from (continual tasks): ``trace["state"]``
+    (LSTM: (h, c) of every layer), else the last hidden output (one-layer nets)."""
+    st = trace.get("state")
+    return st if st is not None else np.array(trace["h"][-1])
+
+
+def _cell_norm(net, params, task, batches, fast) -> float:
+    """RMS over cells and streams of the cell state c at the end of the evaluation streams
+    (read from the zero state, never reset); NaN for nets without a cell state."""
+    vals = []
+    for xs, ys in batches:
+        with np.errstate(over="ignore", invalid="ignore"):
+            st = net.bptt(params, xs, ys, loss=task.loss, fast=fast)[2].get("state")
+        if st is None or not hasattr(st, "c"):
+            return math.nan
+        vals.append(np.mean(np.asarray(st.c, dtype=np.float64) ** 2))
+    return float(np.sqrt(np.mean(vals)))
+
+
+def _score(net, params, task, batches, fast) -> dict | None:
+    """The task's test metrics on ``batches`` (continual tasks: also ``cell_norm``); None if the
+    net's outputs are not finite (diverged)."""
+    pairs, ok = _evaluate(net, params, batches)
+    if not ok:
+        return None
+    sc = dict(task.score(pairs))
+    if task.continual:
+        sc["cell_norm"] = _cell_norm(net, params, task, batches, fast)
+    return sc
 
 
 #: curve-set metrics recorded at every learning-curve point
@@ -507,8 +562,8 @@ def _crop(a, T: int, nan: bool) -> np.ndarray:
     return np.full_like(a, np.nan) if nan else a.copy()
 
 
-_SEQ_TASKS = ("adding", "adding_1997", "copy", "noise_free_lags", "embedded_reber", "temporal_order", "latch",
-              "delay_recall")
+_SEQ_TASKS = ("adding", "adding_1997", "copy", "noise_free_lags", "embedded_reber", "continual_reber",
+              "temporal_order", "latch", "delay_recall")
 
 
 def retention_curves(scenario, points, key: str = "data.lag", metric: str = "fidelity") -> list[dict]:
