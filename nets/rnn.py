@@ -54,9 +54,10 @@ from .activations import ACTIVATIONS, activation, derivative
 from .init import INITS, init_matrix
 from .sequence_io import apply_output as _apply_output
 from .sequence_io import batch_state, check_truncate, micro_ticks, sequence_inputs, sequence_targets
+from .rnn_stack import RNNStackParams, check_stack_shapes, stack_backward, stack_forward
 
-__all__ = ["RNN", "RNNState", "RNNParams", "RNNTrainParams", "forward_sequence", "backward_sequence",
-           "counter"]
+__all__ = ["RNN", "RNNState", "RNNParams", "RNNTrainParams", "RNNStackParams", "forward_sequence",
+           "backward_sequence", "counter"]
 
 _ACT_CODE = {"identity": 0, "tanh": 1, "relu": 2, "sigmoid": 3}
 
@@ -119,7 +120,12 @@ class RNN(Net):
         "init_range": Key("float", default=0.1, min=0.0, doc="r of the uniform init U(-r, r)"),
         "recurrent_init": Key("str", default="same", choices=("same",) + INITS,
                               doc="initialisation of W ('same': as init; 'identity' with relu = IRNN)"),
+        "n_layers": Key("int", default=1, min=1, doc="stacked layers (torch.nn.RNN num_layers)"),
+        "bidirectional": Key("bool", default=False,
+                             doc="a reverse-time cell per layer; outputs concatenated (torch.nn.RNN)"),
     }
+    #: the stack's parameters (None for the single-layer, one-direction net)
+    stack_params: RNNStackParams | None = None
 
     def __init__(self, W, U, b=None, *, activation: str = "tanh", h0=None, V=None, c=None,
                  output: str = "identity"):
@@ -168,6 +174,20 @@ class RNN(Net):
         scheme, r = net_cfg.get("init", "uniform"), net_cfg.get("init_range", 0.1)
         rec = net_cfg.get("recurrent_init", "same")
         draw = lambda s, shape: init_matrix(s, shape, rng=rng, init_range=r, hidden=H)  # noqa: E731
+        L, D = int(net_cfg.get("n_layers", 1)), 2 if net_cfg.get("bidirectional", False) else 1
+        if L > 1 or D > 1:  # per layer and direction: W, U, b; then V, c (stack draw order)
+            Ws, Us, bs = [], [], []
+            for l in range(L):
+                for d in range(D):
+                    Ws.append(draw(scheme if rec == "same" else rec, (H, H)))
+                    Us.append(draw(scheme, (H, I if l == 0 else D * H)))
+                    bs.append(rng.uniform(-r, r, size=H) if scheme == "uniform" else np.zeros(H))
+            V = draw(scheme, (K, D * H))
+            c = rng.uniform(-r, r, size=K) if scheme == "uniform" else np.zeros(K)
+            p = RNNStackParams(np.stack(Us[:D]), np.array(Us[D:]).reshape(L - 1, D, H, D * H),
+                               np.array(Ws).reshape(L, D, H, H), np.array(bs).reshape(L, D, H), V, c)
+            return cls.from_stack(p, activation=net_cfg.get("activation", "tanh"),
+                                  output=net_cfg.get("output", "identity"))
         W = draw(scheme if rec == "same" else rec, (H, H))
         U = draw(scheme, (H, I))
         V = draw(scheme, (K, H))
@@ -176,26 +196,136 @@ class RNN(Net):
         return cls(W, U, b, V=V, c=c, activation=net_cfg.get("activation", "tanh"),
                    output=net_cfg.get("output", "identity"))
 
+    @classmethod
+    def from_stack(cls, params, *, activation: str = "tanh", output: str = "identity", h0=None) -> "RNN":
+        """A stacked and/or bidirectional net from :class:`RNNStackParams` (nets.rnn_stack).
+
+        One layer and one direction give the ordinary single-layer net (RNNTrainParams,
+        fast kernel). h0 : (L*D*H,) or (L*D, H), torch's h_0 order (zeros by default).
+        """
+        p = RNNStackParams(*(np.array(a, dtype=np.float64, copy=True) for a in params))
+        check_stack_shapes(p)
+        L, D, H, _ = p.W.shape
+        if L == 1 and D == 1:
+            return cls(p.W[0, 0], p.U0[0], p.b[0, 0], activation=activation, output=output,
+                       h0=None if h0 is None else np.reshape(h0, -1), V=p.V, c=p.c)
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; expected one of {', '.join(ACTIVATIONS)}")
+        if output not in _OUTPUTS:
+            raise ValueError(f"unknown output {output!r}; expected one of {', '.join(_OUTPUTS)}")
+        if not all(np.all(np.isfinite(a)) for a in p):
+            raise ValueError("RNN parameters must be finite")
+        for a in p:
+            a.setflags(write=False)
+        net = cls.__new__(cls)
+        net.stack_params = p
+        net.params = None  # the single-layer (W, U, b) of the engine view does not exist
+        net.activation, net.output_activation = activation, output
+        net.n_inputs = p.U0.shape[2]
+        net.readout = (p.V, p.c)
+        net._h0 = np.zeros(L * D * H) if h0 is None else np.array(h0, dtype=np.float64).reshape(-1)
+        if net._h0.shape != (L * D * H,):
+            raise ValueError(f"h0 must hold {L * D * H} values (L*D, H), got {np.shape(h0)}")
+        return net
+
+    @classmethod
+    def from_state_dict(cls, sd: dict, *, activation: str = "tanh", V=None, c=None, output: str = "identity",
+                        h0=None) -> "RNN":
+        """A net from arrays in PyTorch's ``nn.RNN.state_dict()`` layout (no torch needed).
+
+        ``weight_ih_l{k}`` (H, I or D*H), ``weight_hh_l{k}`` (H, H), ``bias_ih_l{k}``,
+        ``bias_hh_l{k}`` (H,), ``_reverse`` suffixes for the backward direction; b = bias_ih
+        + bias_hh (only the sum acts). Optionally ``out.weight`` (K, D*H), ``out.bias`` (K,)
+        (an ``nn.Linear`` called ``out``, as in :mod:`nets.gru`). activation: "tanh" / "relu"
+        (torch's nonlinearity). Default V = I, c = 0.
+        """
+        sd = {k: np.asarray(v, dtype=np.float64) for k, v in sd.items()}
+        L = 0
+        while f"weight_ih_l{L}" in sd:
+            L += 1
+        if L == 0:
+            raise ValueError("state dict has no 'weight_ih_l0'")
+        D = 2 if "weight_ih_l0_reverse" in sd else 1
+        sfx = ["", "_reverse"][:D]
+        names = [f"{w}_l{k}{s}" for k in range(L) for s in sfx
+                 for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+        missing = [n for n in names if n not in sd]
+        extra = sorted(set(sd) - set(names) - {"out.weight", "out.bias"})
+        if missing or extra:
+            raise ValueError(f"state dict keys do not describe a {L}-layer RNN: missing {missing}, unknown {extra}")
+        H = sd["weight_hh_l0"].shape[0]
+        U0 = np.stack([sd[f"weight_ih_l0{s}"] for s in sfx])
+        U = np.array([[sd[f"weight_ih_l{k}{s}"] for s in sfx] for k in range(1, L)]).reshape(L - 1, D, H, D * H)
+        W = np.array([[sd[f"weight_hh_l{k}{s}"] for s in sfx] for k in range(L)])
+        b = np.array([[sd[f"bias_ih_l{k}{s}"] + sd[f"bias_hh_l{k}{s}"] for s in sfx] for k in range(L)])
+        V = sd.get("out.weight", np.eye(D * H)) if V is None else V
+        c = sd.get("out.bias", np.zeros(np.shape(V)[0])) if c is None else c
+        return cls.from_stack(RNNStackParams(U0, U, W, b, V, c), activation=activation, output=output, h0=h0)
+
+    def state_dict(self, *, output_layer: bool = True) -> dict[str, np.ndarray]:
+        """The weights in PyTorch's ``nn.RNN`` layout (copies; bias_ih = b, bias_hh = 0),
+        with ``out.weight`` / ``out.bias`` = V, c unless ``output_layer=False``."""
+        p = self.train_params()
+        if self.stack_params is None:
+            p = RNNStackParams(p.U[None], np.zeros((0, 1, self.n_hidden, self.n_hidden)), p.W[None, None],
+                               p.b[None, None], p.V, p.c)
+        sd = {}
+        for k in range(self.n_layers):
+            for d, s in enumerate(["", "_reverse"][:self.n_dirs]):
+                sd[f"weight_ih_l{k}{s}"] = np.array(p.U0[d] if k == 0 else p.U[k - 1, d])
+                sd[f"weight_hh_l{k}{s}"] = np.array(p.W[k, d])
+                sd[f"bias_ih_l{k}{s}"] = np.array(p.b[k, d])
+                sd[f"bias_hh_l{k}{s}"] = np.zeros(self.n_hidden)
+        if output_layer:
+            sd["out.weight"], sd["out.bias"] = np.array(p.V), np.array(p.c)
+        return sd
+
+    @property
+    def n_layers(self) -> int:
+        return 1 if self.stack_params is None else self.stack_params.W.shape[0]
+
+    @property
+    def n_dirs(self) -> int:
+        return 1 if self.stack_params is None else self.stack_params.W.shape[1]
+
+    @property
+    def bidirectional(self) -> bool:
+        return self.n_dirs == 2
+
+    @property
+    def n_hidden(self) -> int:
+        """Units per layer and direction."""
+        return self.params.W.shape[0] if self.stack_params is None else self.stack_params.W.shape[3]
+
     @property
     def n_units(self) -> int:
-        return self.params.W.shape[0]
+        """All hidden units, L * D * H (H for the single-layer net)."""
+        return self.n_layers * self.n_dirs * self.n_hidden
 
     @property
     def n_outputs(self) -> int:
         return self.readout[0].shape[0]
 
     def describe(self):
-        return {"kind": self.kind, "n_units": self.n_units, "n_inputs": self.n_inputs,
-                "activation": self.activation, "n_outputs": self.n_outputs,
-                "output": self.output_activation}
+        d = {"kind": self.kind, "n_units": self.n_units, "n_inputs": self.n_inputs,
+             "activation": self.activation, "n_outputs": self.n_outputs,
+             "output": self.output_activation}
+        if self.stack_params is not None:
+            d.update(n_hidden=self.n_hidden, n_layers=self.n_layers, bidirectional=self.bidirectional)
+        return d
 
     # --- training interface ----------------------------------------------------------
     def train_params(self) -> RNNTrainParams:
-        """The trainable parameters (W, U, b, V, c), as :meth:`bptt` takes them."""
+        """The trainable parameters (W, U, b, V, c), as :meth:`bptt` takes them
+        (:class:`RNNStackParams` for a stacked or bidirectional net)."""
+        if self.stack_params is not None:
+            return self.stack_params
         return RNNTrainParams(*self.params, *self.readout)
 
     def with_params(self, params) -> "RNN":
         """A new net with the same activations and h0 and the weights ``params``."""
+        if self.stack_params is not None:
+            return RNN.from_stack(params, activation=self.activation, output=self.output_activation, h0=self._h0)
         W, U, b, V, c = params
         return RNN(W, U, b, activation=self.activation, h0=self._h0, V=V, c=c,
                    output=self.output_activation)
@@ -207,8 +337,19 @@ class RNN(Net):
         return _apply_output(self.output_activation, h @ V.T + c)
 
     def _batch_h0(self, state0, B: int) -> np.ndarray:
+        """(B, H) for the single-layer net; (L*D, B, H) for a stack."""
         h0 = self._h0 if state0 is None else (state0.h if isinstance(state0, RNNState) else state0)
-        return batch_state(h0, B, self.n_units)
+        if self.stack_params is None:
+            return batch_state(h0, B, self.n_units)
+        LD, H = self.n_layers * self.n_dirs, self.n_hidden
+        h0 = np.asarray(h0, dtype=np.float64)
+        if h0.shape == (LD * H,):
+            h0 = h0.reshape(LD, H)
+        if h0.shape == (LD, H):
+            return np.broadcast_to(h0[:, None, :], (LD, B, H)).copy()
+        if h0.shape == (LD, B, H):
+            return h0.copy()
+        raise ValueError(f"state0 must have shape ({LD * H},), ({LD}, {H}) or ({LD}, {B}, {H}), got {h0.shape}")
 
     def forward(self, params, xs, state0=None) -> tuple[np.ndarray, np.ndarray]:
         """Hidden states and outputs over a sequence.
@@ -217,14 +358,21 @@ class RNN(Net):
         ----------
         params : RNNTrainParams
         xs : ndarray (T, B, I) or (T, I)
-        state0 : RNNState or ndarray (H,) or (B, H), optional (the net's h0 by default)
+        state0 : RNNState or ndarray (H,) or (B, H), optional (the net's h0 by default);
+            for a stack (L*D*H,), (L*D, H) or (L*D, B, H) (torch's h_0)
 
         Returns
         -------
-        h : ndarray (T, B, H) (or (T, H) for unbatched xs), h_t after input x_t
+        h : ndarray (T, B, H) (or (T, H) for unbatched xs), h_t after input x_t; for a stack
+            the top layer's (T, B, D*H) (directions concatenated)
         y : ndarray (T, B, K) (or (T, K))
         """
         xs3, squeeze = self._xs(xs)
+        if self.stack_params is not None:
+            params = RNNStackParams(*(np.asarray(a, dtype=np.float64) for a in params))
+            top, _ = stack_forward(params, xs3, self._batch_h0(state0, xs3.shape[1]), self.activation)
+            y = _apply_output(self.output_activation, top @ params.V.T + params.c)
+            return (top[:, 0], y[:, 0]) if squeeze else (top, y)
         hs, _ = forward_sequence(params, xs3, self._batch_h0(state0, xs3.shape[1]), self.activation)
         y = _apply_output(self.output_activation, hs[1:] @ params.V.T + params.c)
         return (hs[1:, 0], y[:, 0]) if squeeze else (hs[1:], y)
@@ -233,7 +381,7 @@ class RNN(Net):
         return sequence_inputs(xs, self.n_inputs)
 
     def bptt(self, params, xs, ys, state0=None, *, loss, truncate: int | None = None,
-             reduction: str = "mean", fast: bool = False):
+             reduction: str = "mean", fast: bool = False, dh_final=None):
         """Loss and its gradient by backpropagation through time (full or truncated).
 
         Parameters
@@ -253,31 +401,58 @@ class RNN(Net):
             the configuration (tanh hidden, identity output, MSE, full BPTT); the numpy
             path otherwise. Agrees with the numpy path to rounding (~1e-15).
 
+        dh_final : ndarray, optional
+            An extra gradient dL/d(final state) (an encoder's state read by a decoder:
+            :mod:`nets.seq2seq`): (B, H) for the single-layer net, (L*D, B, H) for a stack
+            (torch's h_n: the reverse direction's final state is its h at t = 0); (H,) /
+            (L*D, H) for one sequence. Not covered by the fast kernel.
+
         Returns
         -------
         loss : float
-        grads : RNNTrainParams of arrays shaped like ``params``
-        trace : dict with "dh_norm" (T,) = ||dL/dh_t|| and "h" (T, B, H) hidden states
+        grads : RNNTrainParams of arrays shaped like ``params`` (RNNStackParams for a stack)
+        trace : dict with "dh_norm" (T,) = ||dL/dh_t||, "h" (T, B, H) hidden states (top
+            layer, (T, B, D*H), for a stack) and, from the numpy path (not the fast kernel),
+            "dh0" = dL/d state0, shaped (B, H) (stack: (L*D, B, H); B axis dropped for one
+            sequence); with truncation the truncated one.
         """
         check_truncate(truncate)
-        params = RNNTrainParams(*(np.asarray(p, dtype=np.float64) for p in params))
+        stacked = self.stack_params is not None
+        kind = RNNStackParams if stacked else RNNTrainParams
+        params = kind(*(np.asarray(p, dtype=np.float64) for p in params))
         xs3, squeeze = self._xs(xs)
         T, B, _ = xs3.shape
         K = params.V.shape[0]
         ys = sequence_targets(ys, T, B, K, squeeze)
-        if fast and _fast_ok(self, loss, truncate, T):
-            return _bptt_fast(params, xs3, ys, self._batch_h0(state0, B), reduction, squeeze)
-        hs, a = forward_sequence(params, xs3, self._batch_h0(state0, B), self.activation)
+        h0 = self._batch_h0(state0, B)
+        if dh_final is not None:
+            dh_final = np.asarray(dh_final, dtype=np.float64)
+            if squeeze:
+                dh_final = dh_final[..., None, :]
+            if dh_final.shape != h0.shape:
+                raise ValueError(f"dh_final must have the batch state's shape {h0.shape}, got {dh_final.shape}")
+        elif fast and not stacked and _fast_ok(self, loss, truncate, T):
+            return _bptt_fast(params, xs3, ys, h0, reduction, squeeze)
+        if stacked:
+            top, caches = stack_forward(params, xs3, h0, self.activation)
+        else:
+            hs, a = forward_sequence(params, xs3, h0, self.activation)
+            top = hs[1:]
         dz = np.zeros((T, B, K))
         if ys.ndim == 3:  # many-to-many: a target per step
-            value, dz[:] = output_loss(loss, self.output_activation, hs[1:] @ params.V.T + params.c, ys,
+            value, dz[:] = output_loss(loss, self.output_activation, top @ params.V.T + params.c, ys,
                                        reduction=reduction)
         else:  # many-to-one: the last step only
-            value, dz[-1] = output_loss(loss, self.output_activation, hs[-1] @ params.V.T + params.c, ys,
+            value, dz[-1] = output_loss(loss, self.output_activation, top[-1] @ params.V.T + params.c, ys,
                                         reduction=reduction)
-        grads, dh = backward_sequence(params, xs3, hs, a, dz, self.activation, truncate)
+        if stacked:
+            grads, dh, dh0 = stack_backward(params, caches, dz, self.activation, truncate, dh_final)
+        else:
+            grads, dh, dh0 = _backward(params, xs3, hs, a, dz, self.activation, truncate, dh_final)
         dh_norm = np.sqrt(np.einsum("tbh,tbh->t", dh, dh))
-        return value, grads, {"dh_norm": dh_norm, "h": hs[1:, 0] if squeeze else hs[1:]}
+        if squeeze:
+            return value, grads, {"dh_norm": dh_norm, "h": top[:, 0], "dh0": dh0[..., 0, :]}
+        return value, grads, {"dh_norm": dh_norm, "h": top, "dh0": dh0}
 
     def uses_noise(self, T: float) -> bool:
         if T > 0:
@@ -290,6 +465,8 @@ class RNN(Net):
     def step(self, state, x=None, *, units=None, u=None, T: float = 0.0) -> RNNState:
         if x is None:
             raise ValueError("an RNN step needs the input x_t")
+        if self.stack_params is not None:
+            return self._stack_step(state, x, units)
         W, U, b = self.params
         idx = slice(None) if units is None else np.asarray(units)
         z = W[idx] @ state.h + U[idx] @ np.asarray(x, dtype=np.float64) + b[idx]
@@ -298,9 +475,17 @@ class RNN(Net):
         return RNNState(out)
 
     def rollout(self, state, drive, *, micro_every: int, phase: int, stop_fixed: bool):
-        """Numba twin of :meth:`step` (all units every tick; the clocked plan)."""
+        """Numba twin of :meth:`step` (all units every tick; the clocked plan); a stack
+        steps through :meth:`step` (numpy)."""
         if len(drive["ptr"]) != 2:
             raise ValueError("the RNN fast path updates all units together (schedule 'clocked')")
+        if self.stack_params is not None:
+            ticks = []
+            for x in np.asarray(drive["x"], dtype=np.float64):
+                state = self.step(state, x)
+                ticks.append(state)
+            micro, micro_at, phase = micro_ticks(ticks, micro_every, phase)
+            return ticks, micro, micro_at, len(ticks), phase
         xs = np.ascontiguousarray(drive["x"], dtype=np.float64)
         h = state.h.copy()
         out = np.empty((len(xs), self.n_units))
@@ -308,6 +493,24 @@ class RNN(Net):
         ticks = [RNNState(out[k]) for k in range(len(xs))]
         micro, micro_at, phase = micro_ticks(ticks, micro_every, phase)
         return ticks, micro, micro_at, len(xs), phase
+
+
+    def _stack_step(self, state, x, units) -> RNNState:
+        """One tick of every layer of a unidirectional stack (state (L*H,), layer-major)."""
+        if self.bidirectional:
+            raise ValueError("a bidirectional RNN reads the whole sequence: it cannot be stepped in time")
+        p, f, H = self.stack_params, activation(self.activation), self.n_hidden
+        h = np.asarray(state.h, dtype=np.float64).reshape(self.n_layers, H)
+        inp = np.asarray(x, dtype=np.float64)
+        new = np.empty_like(h)
+        for k in range(self.n_layers):
+            Uk = p.U0[0] if k == 0 else p.U[k - 1, 0]
+            new[k] = f(p.W[k, 0] @ h[k] + Uk @ inp + p.b[k, 0])
+            inp = new[k]
+        out = state.h.copy()
+        idx = slice(None) if units is None else np.asarray(units)
+        out[idx] = new.reshape(-1)[idx]
+        return RNNState(out)
 
 
 def _fast_ok(net, loss, truncate, T) -> bool:
@@ -355,6 +558,12 @@ def backward_sequence(params, xs, hs, a, dz, act: str, truncate: int | None):
 
     ``truncate = k``: each loss term reaches back through at most k steps (module docstring).
     """
+    grads, dh, _ = _backward(params, xs, hs, a, dz, act, truncate)
+    return grads, dh
+
+
+def _backward(params, xs, hs, a, dz, act: str, truncate: int | None, dh_final=None):
+    """:func:`backward_sequence` plus dL/dh0 (B, H); ``dh_final`` (B, H) is added to dL/dh_{T-1}."""
     W, V = params[0], params[3]
     T, B, H = a.shape
     fp = derivative(act, a, hs[1:])  # (T, B, H)
@@ -362,7 +571,7 @@ def backward_sequence(params, xs, hs, a, dz, act: str, truncate: int | None):
     dh = np.empty((T, B, H))
     da = np.empty((T, B, H))
     if truncate is None:
-        carry = np.zeros((B, H))
+        carry = np.zeros((B, H)) if dh_final is None else dh_final.copy()
         for t in range(T - 1, -1, -1):
             dh[t] = dh_out[t] + carry
             da[t] = dh[t] * fp[t]
@@ -373,9 +582,12 @@ def backward_sequence(params, xs, hs, a, dz, act: str, truncate: int | None):
         for t in range(T - 1, -1, -1):
             G[1:] = G[:-1].copy()
             G[0] = dh_out[t]
+            if t == T - 1 and dh_final is not None:
+                G[0] = G[0] + dh_final
             dh[t] = G.sum(axis=0)
             da[t] = dh[t] * fp[t]
             G = (G * fp[t]) @ W  # each age moves one step back; the oldest drops on the shift
+        carry = G[:-1].sum(axis=0)  # ages 0..k-2 reach h0; age k-1 would be the k-th transition
     grads = RNNTrainParams(
         W=np.einsum("tbi,tbj->ij", da, hs[:-1]),
         U=np.einsum("tbi,tbj->ij", da, xs),
@@ -383,7 +595,7 @@ def backward_sequence(params, xs, hs, a, dz, act: str, truncate: int | None):
         V=np.einsum("tbk,tbh->kh", dz, hs[1:]),
         c=dz.sum(axis=(0, 1)),
     )
-    return grads, dh
+    return grads, dh, carry
 
 
 def counter() -> RNN:
