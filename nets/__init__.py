@@ -6,7 +6,8 @@ from . import boltzmann_exact
 from .boltzmann_chains import GibbsChains, gibbs_chains
 from .hopfield import Hopfield, HopfieldParams, HopfieldState, hebb, to_spin
 from .hopfield_continuous import HopfieldContinuous, HopfieldContinuousParams, HopfieldContinuousState
-from .rnn import RNN, RNNParams, RNNState, RNNTrainParams, counter
+from .rnn import RNN, RNNParams, RNNStackParams, RNNState, RNNTrainParams, counter
+from .seq2seq import Seq2Seq, generate, one_to_many_inputs
 from .rbm import RBM, RBMParams, RBMState
 from .perceptron import McCullochPitts, MPParams, MPState, train_perceptron
 from .elman import Elman, copy_back_train
@@ -20,7 +21,8 @@ __all__ = [
     "GibbsChains", "gibbs_chains",
     "Hopfield", "HopfieldParams", "HopfieldState", "hebb", "to_spin",
     "HopfieldContinuous", "HopfieldContinuousParams", "HopfieldContinuousState",
-    "RNN", "RNNParams", "RNNState", "RNNTrainParams", "counter",
+    "RNN", "RNNParams", "RNNStackParams", "RNNState", "RNNTrainParams", "counter",
+    "Seq2Seq", "generate", "one_to_many_inputs",
     "RBM", "RBMParams", "RBMState",
     "McCullochPitts", "MPParams", "MPState", "train_perceptron",
     "Elman", "copy_back_train",

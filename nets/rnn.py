@@ -380,6 +380,24 @@ class RNN(Net):
     def _xs(self, xs):
         return sequence_inputs(xs, self.n_inputs)
 
+    def final_state(self, params, xs, state0=None) -> np.ndarray:
+        """The state after the whole sequence, as a decoder's state0 takes it.
+
+        Returns (B, H) for the single-layer net ((H,) for unbatched xs); (L*D, B, H) for a
+        stack (torch's h_n: every cell's last processed state, t = 0 for a reverse cell).
+        """
+        xs3, squeeze = self._xs(xs)
+        h0 = self._batch_h0(state0, xs3.shape[1])
+        if self.stack_params is None:
+            hs, _ = forward_sequence(RNNTrainParams(*(np.asarray(a, dtype=np.float64) for a in params)), xs3, h0,
+                                     self.activation)
+            out = hs[-1]
+        else:
+            p = RNNStackParams(*(np.asarray(a, dtype=np.float64) for a in params))
+            _, caches = stack_forward(p, xs3, h0, self.activation)
+            out = np.stack([caches[l][d]["hs"][-1] for l in range(self.n_layers) for d in range(self.n_dirs)])
+        return out[..., 0, :] if squeeze else out
+
     def bptt(self, params, xs, ys, state0=None, *, loss, truncate: int | None = None,
              reduction: str = "mean", fast: bool = False, dh_final=None):
         """Loss and its gradient by backpropagation through time (full or truncated).
@@ -389,7 +407,8 @@ class RNN(Net):
         params : RNNTrainParams
         xs : ndarray (T, B, I), or (T, I) for one sequence
         ys : ndarray (T, B, K): a target per step (many-to-many), or (B, K): one target
-            after the last step (many-to-one); (T, K) or (K,) for one sequence.
+            after the last step (many-to-one); (T, K) or (K,) for one sequence; None: no
+            loss terms (loss 0; the gradient comes from ``dh_final`` only).
         state0 : RNNState or ndarray (H,) or (B, H), optional (h0 is not trained)
         loss : str or sim.train.Loss ("mse", "mae", "bce" with a sigmoid output,
             "cross_entropy" with a softmax output)
@@ -423,7 +442,7 @@ class RNN(Net):
         xs3, squeeze = self._xs(xs)
         T, B, _ = xs3.shape
         K = params.V.shape[0]
-        ys = sequence_targets(ys, T, B, K, squeeze)
+        ys = None if ys is None else sequence_targets(ys, T, B, K, squeeze)
         h0 = self._batch_h0(state0, B)
         if dh_final is not None:
             dh_final = np.asarray(dh_final, dtype=np.float64)
@@ -431,7 +450,7 @@ class RNN(Net):
                 dh_final = dh_final[..., None, :]
             if dh_final.shape != h0.shape:
                 raise ValueError(f"dh_final must have the batch state's shape {h0.shape}, got {dh_final.shape}")
-        elif fast and not stacked and _fast_ok(self, loss, truncate, T):
+        elif fast and not stacked and ys is not None and _fast_ok(self, loss, truncate, T):
             return _bptt_fast(params, xs3, ys, h0, reduction, squeeze)
         if stacked:
             top, caches = stack_forward(params, xs3, h0, self.activation)
@@ -439,7 +458,9 @@ class RNN(Net):
             hs, a = forward_sequence(params, xs3, h0, self.activation)
             top = hs[1:]
         dz = np.zeros((T, B, K))
-        if ys.ndim == 3:  # many-to-many: a target per step
+        if ys is None:  # no loss terms of its own (an encoder: only dh_final drives the gradient)
+            value = 0.0
+        elif ys.ndim == 3:  # many-to-many: a target per step
             value, dz[:] = output_loss(loss, self.output_activation, top @ params.V.T + params.c, ys,
                                        reduction=reduction)
         else:  # many-to-one: the last step only
