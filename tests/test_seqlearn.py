@@ -205,3 +205,23 @@ def test_continual_training_carries_the_state(tmp_path, monkeypatch):
     assert r["lstm.test_cell_norm"] > 0 and 0 <= r["lstm.test_outer_accuracy"] <= 1
     m = run_scenario(s, progress=False, figures=False).metrics
     assert m["cell_norm_lstm"] > 0 and "outer_accuracy_lstm_nfg" in m and m["chance"] == 0.5
+
+
+def test_train_by_task_sets_each_swept_task_apart(tmp_path):
+    p = _scenario(tmp_path, 'archs = [ { name = "lstm", kind = "lstm", n_hidden = 3 } ]',
+                  'lr = 0.01\nbatch_size = 4\nupdates = 4\neval_every = 2\n'
+                  'by_task = { continual_reber = { updates = 2, batch_size = 1, lr = 0.05 } }',
+                  'task = "adding"', run="trials = 1\nseed = 3\nn_test = 8\ncurve_test = 4",
+                  extra='[sweep]\n"data.task" = ["adding", "continual_reber"]\n')
+    s = load_scenario(p)
+    (la, ca), (lc, cc) = s.points()
+    assert la == "task=adding" and lc == "task=continual_reber"
+    proto = PROTOCOLS["seqlearn"]
+    assert proto.trial(ca, np.random.SeedSequence(0), 0)["lstm.curve_at"].tolist() == [2, 4]
+    assert proto.trial(cc, np.random.SeedSequence(0), 0)["lstm.curve_at"].tolist() == [2]
+    for bad in ("{ bogus = { updates = 2 } }", "{ adding = { colour = 2 } }", "{ adding = { updates = -1 } }"):
+        q = _scenario(tmp_path, 'archs = [ { name = "lstm", kind = "lstm", n_hidden = 3 } ]',
+                      f"updates = 4\nby_task = {bad}", 'task = "adding"')
+        with pytest.raises(ScenarioError) as exc:
+            load_scenario(q)
+        assert exc.value.key.startswith("train.by_task")

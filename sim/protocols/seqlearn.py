@@ -179,6 +179,28 @@ def archs(cfg: dict, task, source: str = "") -> list[dict[str, Any]]:
     return out
 
 
+def task_config(cfg: dict, source: str = "") -> dict:
+    """``cfg`` with ``train.by_task[<this point's task>]`` applied to its [train] table (validated
+    against the train schema; a sweep over ``data.task`` can train each task its own way)."""
+    spec = cfg["train"].get("by_task") or {}
+    if not isinstance(spec, dict) or not all(isinstance(v, dict) for v in spec.values()):
+        raise ScenarioError(source, "train.by_task", "expected a table {task name = {train key = value}}")
+    bad = sorted(set(spec) - set(_SEQ_TASKS))
+    if bad:
+        raise ScenarioError(source, "train.by_task", f"unknown task {bad[0]!r}; expected one of {', '.join(_SEQ_TASKS)}")
+    own = spec.get(cfg["data"]["task"], {})
+    if not own:
+        return cfg
+    keys = SeqLearn.section_keys["train"]
+    train = dict(cfg["train"])
+    for k, v in own.items():
+        if k not in keys or k == "by_task":
+            raise ScenarioError(source, f"train.by_task.{cfg['data']['task']}.{k}", "unknown key; expected one of: "
+                                + ", ".join(sorted(set(keys) - {"by_task"})))
+        train[k] = check(keys[k], v, source=source, name=f"train.by_task.{cfg['data']['task']}.{k}")
+    return {**cfg, "train": train}
+
+
 def _one_blas_thread():
     """One BLAS thread for a trial (threadpoolctl, a dependency). The per-step products are
     small (batch x hidden); multithreaded BLAS only spins on them, which on a shared 2-core
@@ -266,6 +288,8 @@ class SeqLearn(Protocol):
             "fast": Key("bool", default=True, doc="bptt(fast=True): the fused numba kernels where they cover the net"),
             "stop_when_solved": Key("bool", default=False,
                                     doc="stop an architecture's training once the curve set meets the criterion"),
+            "by_task": Key("any", default={}, doc="task name -> {train key = value}: settings of the points "
+                                                  "that sweep to that task (e.g. a continual task's batch and lr)"),
         },
     }
     run_keys = {
@@ -290,6 +314,7 @@ class SeqLearn(Protocol):
                 task = make_task(cfg["data"])
             except ValueError as exc:
                 raise ScenarioError(src, "data.task", str(exc)) from None
+            cfg = task_config(cfg, src)
             for a in archs(cfg, task, src):
                 if task.continual and (a["net"].get("bidirectional") or (a["net"].get("n_layers", 1) > 1
                                                                          and a["kind"] != "lstm")):
@@ -310,6 +335,7 @@ class SeqLearn(Protocol):
     def _trial(self, cfg, ss, k):
         ss_k = child(ss, k)
         task = make_task(cfg["data"])
+        cfg = task_config(cfg)
         run, tr = cfg["run"], cfg["train"]
         if task.continual:  # one fresh never-reset stream of n_test (curve_test) strings
             test = [task.sample(run["n_test"], generator(ss_k, "test"))]
