@@ -269,3 +269,5 @@ TASKS: dict[str, dict[str, Key]] = {
 from .sequence_tasks import SEQUENCE_TASK_KEYS  # noqa: E402
 
 TASKS.update(SEQUENCE_TASK_KEYS)
+from .series_tasks import SERIES_TASK_KEYS  # noqa: E402  (series prediction, counting)
+TASKS.update(SERIES_TASK_KEYS)
