@@ -195,7 +195,9 @@ def test_continual_training_carries_the_state(tmp_path, monkeypatch):
     p = _scenario(tmp_path, 'archs = [ { name = "lstm", kind = "lstm", n_hidden = 4 }, '
                             '{ name = "lstm_nfg", kind = "lstm", n_hidden = 4, variant = "NFG" } ]',
                   "lr = 0.01\nbatch_size = 2\nupdates = 5\neval_every = 5",
-                  'task = "continual_reber"\nchunk_strings = 2', run="trials = 1\nseed = 3\nn_test = 40\ncurve_test = 10")
+                  'task = "continual_reber"\nchunk_strings = 2', run="trials = 1\nseed = 3\nn_test = 40\ncurve_test = 10",
+                  extra='[[plot]]\nkind = "box"\nmetric = "outer_accuracy"\n[[plot]]\nkind = "learning_curves"\n'
+                        'metric = "cell_norm"\n')
     s = load_scenario(p)
     r = PROTOCOLS["seqlearn"].trial(s.points()[0][1], np.random.SeedSequence(0), 0)
     train = [x for x in seen if x[0][1] == 2][:5]  # the 5 updates of the first architecture
@@ -203,8 +205,11 @@ def test_continual_training_carries_the_state(tmp_path, monkeypatch):
     for prev, cur in zip(train, train[1:]):
         assert cur[1] is prev[2]
     assert r["lstm.test_cell_norm"] > 0 and 0 <= r["lstm.test_outer_accuracy"] <= 1
-    m = run_scenario(s, progress=False, figures=False).metrics
+    res = run_scenario(s, progress=False)
+    m = res.metrics
     assert m["cell_norm_lstm"] > 0 and "outer_accuracy_lstm_nfg" in m and m["chance"] == 0.5
+    assert [stem for stem, _ in res.figures] == ["box", "learning_curves"]
+    assert len(res.figures[0][1].axes[0].get_xticklabels()) == 2
 
 
 def test_train_by_task_sets_each_swept_task_apart(tmp_path):

@@ -10,6 +10,8 @@
   state c_t of a trained LSTM over one test sequence, with the input rows above.
 * :func:`success_curve_figure` -- the fraction of successful trials (Wilson 95 % intervals)
   against a swept key (e.g. the sequence length T of Bengio's latch).
+* :func:`box_figure` -- per-trial test metric of each architecture as a box plot with the
+  trials as dots (Greff et al. 2017, Fig. 3: test error per LSTM variant).
 * :func:`retention_figure` -- recall fidelity (0 = chance, 1 = perfect) against memory age
   (the lag, log x) per architecture, from a retention-format dict.
 """
@@ -22,7 +24,7 @@ from ..stats import mean_interval
 from .base import _figure
 
 __all__ = ["learning_curves_figure", "grad_vs_lag_figure", "gates_figure", "success_curve_figure",
-           "retention_figure"]
+           "retention_figure", "box_figure"]
 
 
 def _colour(i: int) -> str:
@@ -151,3 +153,31 @@ def retention_figure(data: dict, *, title: str | None = None) -> Figure:
     ax.set_title(title or "retention", fontsize=10)
     return fig
 
+
+
+def box_figure(values: dict, *, metric: str, log: bool = False, title: str | None = None) -> Figure:
+    """Box plot of a per-trial test ``metric`` per architecture, each trial a dot.
+
+    Parameters
+    ----------
+    values : dict arch -> (R,) per-trial values (NaN: a diverged trial, counted in the label)
+    """
+    fig = _figure(1.2 + 0.9 * max(len(values), 2), 4.0)
+    ax = fig.add_subplot(1, 1, 1)
+    names = list(values)
+    data = [np.asarray(values[a], dtype=float) for a in names]
+    good = [d[np.isfinite(d)] for d in data]
+    pos = [i for i, g in enumerate(good) if len(g)]
+    if pos:
+        ax.boxplot([good[i] for i in pos], positions=[i + 1 for i in pos], widths=0.5, showfliers=False)
+    for i, g in enumerate(good):
+        jitter = np.linspace(-0.12, 0.12, len(g)) if len(g) > 1 else np.zeros(len(g))
+        ax.plot(i + 1 + jitter, g, "o", color=_colour(i), ms=4, alpha=0.8)
+    ax.set_xticks(range(1, len(names) + 1))
+    ax.set_xticklabels([f"{a}\n({np.sum(~np.isfinite(d))} div.)" if np.any(~np.isfinite(d)) else a
+                        for a, d in zip(names, data)], fontsize=8, rotation=30)
+    if log and all(np.all(g > 0) for g in good if len(g)):
+        ax.set_yscale("log")
+    ax.set_ylabel(f"test {metric}")
+    ax.set_title(title or f"test {metric} per architecture", fontsize=10)
+    return fig

@@ -61,7 +61,8 @@ mean and 95 % interval over trials, the baseline dashed), ``grad_vs_lag`` (media
 architecture), ``lstm_gates`` (gate activations and cell state of a trained LSTM over one
 test sequence of trial 0), ``success_curve`` (success rate with Wilson intervals against a
 swept key, per architecture) and ``retention`` (fidelity vs a swept lag on a log x axis:
-the sequence half of the lab's retention comparison; :func:`retention_curves` builds the
+the sequence half of the lab's retention comparison; ``box`` (a per-trial test metric per
+architecture as a box plot, Greff et al. 2017); :func:`retention_curves` builds the
 ``retention.json`` dict of the retention format).
 """
 from __future__ import annotations
@@ -305,6 +306,8 @@ class SeqLearn(Protocol):
         "lstm_gates": {"arch": Key("str", default="lstm", choices=ARCH_NAMES)},
         "success_curve": {"key": Key("str", doc="the swept key on the x axis, e.g. data.T")},
         "retention": {"key": Key("str", default="data.lag"), "metric": Key("str", default="fidelity")},
+        "box": {"metric": Key("str", default="", doc="test metric (default: the task's first)"),
+                "log": Key("bool", default=False)},
     }
 
     def validate(self, scenario) -> None:
@@ -436,6 +439,11 @@ class SeqLearn(Protocol):
                     fig = lp.learning_curves_figure(_curves(p["trials"], q), metric=q,
                                                     baseline=task.baselines.get(q), log=spec["log"],
                                                     title=f"{name}: test {q} during training{where}")
+                elif kind == "box":
+                    q = spec["metric"] or task.primary
+                    fig = lp.box_figure({a: np.array([r[f"{a}.test_{q}"] for r in p["trials"]])
+                                         for a in arch_names(p["trials"][0])}, metric=q, log=spec["log"],
+                                        title=f"{name}: test {q} per trial{where}")
                 elif kind == "grad_vs_lag":
                     fig = lp.grad_vs_lag_figure({a: (np.array([r[f"{a}.dh_init"] for r in p["trials"]]),
                                                      np.array([r[f"{a}.dh_final"] for r in p["trials"]]))
