@@ -83,3 +83,22 @@ def test_make_series_task_and_schema():
     task = make_series_task(data)
     xs, ys = task.sample(2, np.random.default_rng(0))
     assert xs.shape == (20, 2, 1) and task.score([(ys, ys)])["mse"] == 0.0
+
+
+def test_stacked_bidirectional_rnn_beats_persistence_on_noisy_sine():
+    """sim.train.fit on a 2-layer bidirectional RNN (RNNStackParams through the optimizers).
+
+    Over seeds 0-4 the held-out MSE was 0.003-0.006 against persistence 0.12-0.16 (noise
+    floor 0.05^2 = 0.0025); the bound 0.1 x persistence leaves a wide margin.
+    """
+    from nets.rnn import RNN
+    from sim.train import Adam, fit
+    rng = np.random.default_rng(0)
+    xs, ys = series_prediction(64, 8, series="sine", noise=0.05, period=12.0, rng=rng)
+    xv, yv = series_prediction(200, 8, series="sine", noise=0.05, period=12.0, rng=rng)
+    net = RNN.from_config({"n_inputs": 1, "n_hidden": 6, "n_outputs": 1, "n_layers": 2, "bidirectional": True,
+                           "init": "uniform", "init_range": 0.3}, rng=rng)
+    res = fit(net, net.train_params(), xs, ys, loss="mse", optimizer=Adam(lr=0.02), epochs=60, batch_size=16,
+              rng=rng)
+    mse = float(np.mean((net.forward(res.params, xv)[1][-1] - yv) ** 2))
+    assert mse < 0.1 * persistence_mse(xv, yv)
