@@ -36,6 +36,16 @@ weights held fixed over the sequence; that their h counts step s itself as here 
 The numpy path here (:func:`forward_sequence`, :func:`backward_sequence`) is the
 reference twin for a fused numba kernel.
 
+Stacks and directions (``n_layers``, ``bidirectional``; :meth:`RNN.from_stack`,
+:mod:`nets.rnn_stack`) follow ``torch.nn.RNN``: layer l > 0 reads the concatenated outputs
+of both directions of layer l-1, the reverse cell runs from t = T-1 down to 0, and the
+output layer reads the top layer's [h_t^fwd, h_t^rev]. Their parameters are
+:class:`RNNStackParams`; they run the numpy path only (``fast=True`` falls back), and
+:meth:`RNN.state_dict` / :meth:`RNN.from_state_dict` map them onto torch's names. A net of
+one layer and one direction is always the single-layer form above (same numbers, same
+kernel). ``trace["dh0"]`` (dL/d state0) and ``bptt(..., dh_final=G)`` (a gradient on the
+final state) let an encoder-decoder (:mod:`nets.seq2seq`) backpropagate through both nets.
+
 Note the accumulation order of :meth:`RNN.step`: the reference step computes
 ``W @ h + U @ x + b`` with numpy (BLAS), the kernel accumulates ``b + sum_j W h + sum_j U x``
 in a loop; they agree to rounding (1e-12), exactly for integer-valued weights and inputs.
