@@ -76,16 +76,8 @@ def test_dh0_and_injected_final_gradient_match_finite_differences(L, D):
     h0 = rng.normal(size=shape) * 0.5
     G = rng.normal(size=shape)
 
-    def final_state(s0):
-        if L * D == 1:
-            return net.forward(p, xs, s0)[0][-1]
-        # the final states of every cell: run each layer's prefix (torch h_n order)
-        from nets.rnn_stack import stack_forward
-        _, caches = stack_forward(p, xs, s0, net.activation)
-        return np.stack([caches[l][d]["hs"][-1] for l in range(L) for d in range(D)])
-
     def total(s0):
-        return net.bptt(p, xs, ys, s0, loss="mse")[0] + np.sum(G * final_state(s0))
+        return net.bptt(p, xs, ys, s0, loss="mse")[0] + np.sum(G * net.final_state(p, xs, s0))
 
     _, grads, trace = net.bptt(p, xs, ys, h0, loss="mse", dh_final=G)
     fd = np.zeros_like(h0)
@@ -96,15 +88,14 @@ def test_dh0_and_injected_final_gradient_match_finite_differences(L, D):
         fd[idx] = (total(a) - total(b)) / 2e-6
     assert np.linalg.norm(trace["dh0"] - fd) / np.linalg.norm(fd) < 1e-6
     # the parameter gradient includes the extra term too
-    fdp = _fd(lambda q: net.bptt(q, xs, ys, h0, loss="mse")[0] + np.sum(
-        G * (net.with_params(q).forward(q, xs, h0)[0][-1] if L * D == 1 else _final(net, q, xs, h0))), p)
+    fdp = _fd(lambda q: net.bptt(q, xs, ys, h0, loss="mse")[0] + np.sum(G * net.final_state(q, xs, h0)), p)
     assert _rel(grads, fdp) < 1e-6
-
-
-def _final(net, q, xs, h0):
-    from nets.rnn_stack import stack_forward
-    _, caches = stack_forward(q, xs, h0, net.activation)
-    return np.stack([caches[l][d]["hs"][-1] for l in range(net.n_layers) for d in range(net.n_dirs)])
+    # final_state is torch's h_n: the forward cell's last step, the reverse cell's state at t = 0
+    top, _ = net.forward(p, xs, h0)
+    hn = net.final_state(p, xs, h0)
+    assert np.array_equal(hn[-D], top[-1, :, :H])
+    if D == 2:
+        assert np.array_equal(hn[-1], top[0, :, H:])
 
 
 @pytest.mark.parametrize("k", [1, 2, 3])
