@@ -93,6 +93,7 @@ def test_dh0_and_injected_final_gradient_match_finite_differences(L, D):
     # final_state is torch's h_n: the forward cell's last step, the reverse cell's state at t = 0
     top, _ = net.forward(p, xs, h0)
     hn = net.final_state(p, xs, h0)
+    hn = hn if L * D > 1 else hn[None]  # the single-layer net's state is (B, H)
     assert np.array_equal(hn[-D], top[-1, :, :H])
     if D == 2:
         assert np.array_equal(hn[-1], top[0, :, H:])
