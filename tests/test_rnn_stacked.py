@@ -202,3 +202,24 @@ def test_matches_torch_rnn_two_layers_bidirectional(act):
     assert np.allclose(grads.b[0, 0] * scale, rnn.bias_hh_l0.grad.numpy(), atol=1e-12)
     assert np.allclose(grads.V * scale, out.weight.grad.numpy(), atol=1e-12)
     assert np.allclose(trace["dh0"] * scale, h0t.grad.numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_truncated_bidirectional_layer_is_two_truncated_single_cells(k):
+    """One bidirectional layer: each direction's BPTT(k) gradient is the single-layer net's
+    BPTT(k) (tests/test_rnn_bptt.py) of that cell on its own time order, given dL/dz."""
+    from nets.rnn import backward_sequence, forward_sequence
+    net = _net(1, 2)
+    xs, ys = _data()
+    p = net.train_params()
+    _, grads, _ = net.bptt(p, xs, ys, loss="mse", truncate=k)
+    y = net.forward(p, xs)[1]
+    dz = 2.0 * (y - ys) / ys.size
+    for d in range(2):
+        cell = RNNTrainParams(p.W[0, d], p.U0[d], p.b[0, d], p.V[:, d * H:(d + 1) * H], p.c)
+        x_d, dz_d = (xs, dz) if d == 0 else (xs[::-1], dz[::-1])
+        hs, a = forward_sequence(cell, x_d, np.zeros((B, H)), "tanh")
+        g, _ = backward_sequence(cell, x_d, hs, a, dz_d, "tanh", k)
+        assert np.allclose(grads.W[0, d], g.W, rtol=1e-12, atol=1e-15)
+        assert np.allclose(grads.U0[d], g.U, rtol=1e-12, atol=1e-15)
+        assert np.allclose(grads.b[0, d], g.b, rtol=1e-12, atol=1e-15)
