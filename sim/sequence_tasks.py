@@ -30,7 +30,9 @@ memoryless (chance) baseline a net that keeps no memory of the informative input
   :func:`is_embedded_reber`, :func:`reber_next_sets` (the legal next symbols after each
   prefix), :func:`embedded_reber` (one-hot batches; target = the set of legal next
   symbols, multi-hot) and :func:`continual_embedded_reber` (CERG, Gers et al. 2000:
-  ERG strings concatenated without resets). Memoryless baseline: the second-to-last
+  ERG strings concatenated without resets); :class:`ContinualReberStream` reads B such
+  streams chunk by chunk for truncated BPTT (task ``continual_reber``), :func:`outer_steps`
+  marks the outer T/P predictions. Memoryless baseline: the second-to-last
   symbol (T or P, the same as the second) is a coin flip without memory.
 * :func:`temporal_order` -- H&S 1997 Exp. 6a/6b [paper]: E, distractors a-d, X/Y at two
   (6a, 4 classes) or three (6b, 8 classes) random times, B at the end; length 100-110;
