@@ -570,6 +570,7 @@ class SequenceTask:
     stream : callable (batch, rng) -> next_chunk, optional: a continual task. ``next_chunk()``
         returns the next (xs, ys) chunk (L, B, ...) of ``batch`` parallel streams that are
         never reset; ``sample(n, rng)`` then gives one fresh stream of n strings (test sets)
+    headline : str, optional: the default metric of figures (see :attr:`primary`)
     """
 
     name: str
@@ -584,6 +585,7 @@ class SequenceTask:
     length: int = 0
     success: str = ""
     stream: Callable | None = None
+    headline: str = ""
 
     @property
     def continual(self) -> bool:
@@ -592,8 +594,8 @@ class SequenceTask:
 
     @property
     def primary(self) -> str:
-        """The metric learning curves show by default (the one with a baseline, else accuracy)."""
-        return next(iter(self.baselines), "accuracy")
+        """The metric figures show by default (``headline``, else the one with a baseline, else accuracy)."""
+        return self.headline or next(iter(self.baselines), "accuracy")
 
 
 def _last(y):
@@ -747,7 +749,8 @@ def make_task(data: dict) -> SequenceTask:
     if name == "continual_reber":
         return SequenceTask(name, 7, 7, "sigmoid", data["loss"], _one_stream, _score_continual_reber, {}, 0.5,
                             100, "every symbol of the test stream predicted",
-                            stream=_continual_stream(data["chunk_strings"], data["chunk_steps"]))
+                            stream=_continual_stream(data["chunk_strings"], data["chunk_steps"]),
+                            headline="outer_accuracy")
     if name == "temporal_order":
         v = data["variant"]
         C = 4 if v == "6a" else 8

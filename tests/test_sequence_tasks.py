@@ -137,6 +137,7 @@ def test_continual_stream_chunks_continue_one_stream():
 def test_continual_reber_task_and_score():
     task = st.make_task({"task": "continual_reber", "chunk_strings": 6, "chunk_steps": 0, "loss": "bce"})
     assert task.continual and (task.n_inputs, task.n_outputs, task.output) == (7, 7, "sigmoid")
+    assert task.primary == "outer_accuracy"
     xs, ys = task.sample(30, rng(9))
     assert xs.shape[1] == 1 and st.outer_steps(ys).sum() == 30
     assert task.score([(ys, ys)]) == {"accuracy": 1.0, "outer_accuracy": 1.0, "fidelity": 1.0, "solved": True}

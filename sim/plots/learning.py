@@ -162,7 +162,7 @@ def box_figure(values: dict, *, metric: str, log: bool = False, title: str | Non
     ----------
     values : dict arch -> (R,) per-trial values (NaN: a diverged trial, counted in the label)
     """
-    fig = _figure(1.2 + 0.9 * max(len(values), 2), 4.0)
+    fig = _figure(max(6.5, 1.2 + 0.9 * len(values)), 4.0)
     ax = fig.add_subplot(1, 1, 1)
     names = list(values)
     data = [np.asarray(values[a], dtype=float) for a in names]
