@@ -431,7 +431,9 @@ class SeqLearn(Protocol):
                                                       title=f"{name}: delayed recall vs lag")))
                 continue
             for p in points:
-                stem = kind + (f"_{p['label']}" if p["label"] else "")
+                # a second plot of one kind is told apart by its metric (e.g. learning curves of cell_norm)
+                stem = kind + (f"_{spec['metric']}" if spec.get("metric") and sum(
+                    q["kind"] == kind for q in scenario.plots) > 1 else "") + (f"_{p['label']}" if p["label"] else "")
                 task = make_task(cfgs[p["label"]]["data"])
                 where = f" ({p['label']})" if p["label"] else ""
                 if kind == "learning_curves":
