@@ -49,6 +49,15 @@ onto PyTorch's names without importing torch.
 
 The numpy reference twin (:mod:`nets.gru_reference`) is what ``bptt(..., fast=False)``
 runs; the fused numba kernel :mod:`nets._kernels.gru` (``fast=True``) is tested against it.
+
+State gradients (the protocol of :mod:`nets.seq2seq`, as :class:`nets.rnn.RNN`): the state
+is h, (L*D, B, H) in torch's h_0 / h_n order; :meth:`GRU.final_state` returns h_n (each
+cell's last processed state: t = T-1 forward, t = 0 reverse); the numpy path's
+``trace["dh0"]`` is dL/d state0 (L*D, B, H), and ``bptt(..., dh_final=G)`` adds G to
+dL/dh_n (G enters with age 0, like a loss term at the cell's last step, so truncation
+treats it alike; a path into h0 counts the step into h0 as a transition). ``ys=None``: no
+loss terms of its own (an encoder). The fused kernel has neither: ``dh_final`` or
+``ys=None`` fall back to the numpy path, and the kernel's trace has no "dh0".
 """
 from __future__ import annotations
 
@@ -394,8 +403,34 @@ class GRU(Net):
                                          for g in ("r", "z", "n")}}
         return _squeeze_trace(trace) if squeeze else trace
 
+    def final_state(self, params, xs, state0=None) -> np.ndarray:
+        """The state after the whole sequence, as ``state0`` takes it (a decoder's initial state).
+
+        Returns (L*D, B, H), torch's h_n (every cell's last processed state, t = 0 for a
+        reverse cell); (L*D, H) for unbatched xs.
+        """
+        params = _as64(params)
+        xs3, squeeze = self._xs(xs)
+        _, caches = _stack_forward(params, xs3.astype(np.float64), self._batch_h0(state0, xs3.shape[1]),
+                                   self.reset, self.update)
+        out = np.stack([c["hs"][-1] for layer in caches for c in layer])
+        return out[:, 0] if squeeze else out
+
+    def _state_grad(self, dh_final, B: int, squeeze: bool) -> np.ndarray:
+        """dh_final as (L*D, B, H) from (L*D, B, H) or, for one cell, (B, H) ((L*D, H) / (H,) unbatched)."""
+        LD, H = self.n_layers * self.n_dirs, self.n_hidden
+        g = np.asarray(dh_final, dtype=np.float64)
+        if squeeze:
+            g = g[..., None, :]
+        if LD == 1 and g.shape == (B, H):
+            g = g[None]
+        if g.shape != (LD, B, H):
+            want = ([(LD, H)] + [(H,)] * (LD == 1)) if squeeze else ([(LD, B, H)] + [(B, H)] * (LD == 1))
+            raise ValueError(f"dh_final must have shape {' or '.join(map(str, want))}, got {np.shape(dh_final)}")
+        return g
+
     def bptt(self, params, xs, ys, state0=None, *, loss, truncate: int | None = None,
-             reduction: str = "mean", fast: bool = False):
+             reduction: str = "mean", fast: bool = False, dh_final=None):
         """Loss and its gradient by backpropagation through time (full or truncated).
 
         Parameters
@@ -403,7 +438,8 @@ class GRU(Net):
         params : GRUTrainParams
         xs : ndarray (T, B, I), or (T, I) for one sequence
         ys : ndarray (T, B, K): a target per step, or (B, K): one target after the last
-            step; (T, K) or (K,) for one sequence.
+            step; (T, K) or (K,) for one sequence; None: no loss terms (loss 0; the
+            gradient comes from ``dh_final`` only: an encoder, :mod:`nets.seq2seq`).
         state0 : see :meth:`forward` (not trained)
         loss : str or sim.train.Loss
         truncate : int >= 1, optional: BPTT(k) (module docstring)
@@ -413,22 +449,29 @@ class GRU(Net):
             configuration (one layer, one direction, full BPTT, identity output + MSE,
             sigmoid + BCE or softmax + cross-entropy); else the numpy path. float32 params
             (all of them) are computed in float32 by the kernel; float64 otherwise.
+        dh_final : ndarray (L*D, B, H), optional
+            An extra gradient dL/d(final state) in :meth:`final_state`'s layout ((B, H)
+            also for one cell; (L*D, H) for one sequence). Not covered by the kernel.
 
         Returns
         -------
         loss : float
         grads : GRUTrainParams shaped like ``params``
         trace : dict: "dh_norm" (T,), "h" (T, B, D*H) top-layer outputs, "gates" dict
-            r, z, n -> (T, B, D*H) of the top layer (directions concatenated)
+            r, z, n -> (T, B, D*H) of the top layer (directions concatenated); from the
+            numpy path "dh0" (L*D, B, H) = dL/d state0 (truncated with ``truncate``);
+            unbatched xs drop the B axis everywhere.
         """
         check_truncate(truncate)
         f32 = all(np.asarray(a).dtype == np.float32 for a in params)
         xs3, squeeze = self._xs(xs)
         T, B, _ = xs3.shape
         K = np.shape(params[5])[0]
-        ys = sequence_targets(ys, T, B, K, squeeze)
+        ys = None if ys is None else sequence_targets(ys, T, B, K, squeeze)
         h0 = self._batch_h0(state0, B)
-        if fast and self._fast_ok(loss, truncate, T):
+        if dh_final is not None:
+            dh_final = self._state_grad(dh_final, B, squeeze)
+        elif fast and ys is not None and self._fast_ok(loss, truncate, T):
             dtype = np.float32 if f32 else np.float64
             p = GRUTrainParams(*(np.asarray(a, dtype=dtype) for a in params))
             value, grads, trace = _bptt_fast(p, xs3.astype(dtype), ys.astype(dtype), h0[0].astype(dtype),
@@ -441,15 +484,17 @@ class GRU(Net):
         top, caches = _stack_forward(params, xs3, h0, self.reset, self.update)
         zo = top @ params.V.T + params.c  # (T, B, K)
         dz = np.zeros((T, B, K))
-        if ys.ndim == 3:
+        if ys is None:  # no loss terms of its own (an encoder: only dh_final drives the gradient)
+            value = 0.0
+        elif ys.ndim == 3:
             value, dz[:] = output_loss(loss, self.output_activation, zo, ys, reduction=reduction)
         else:
             value, dz[-1] = output_loss(loss, self.output_activation, zo[-1], ys, reduction=reduction)
-        grads, dh_top = _stack_backward(params, xs3, caches, dz, self.reset, self.update, truncate)
+        grads, dh_top, dh0 = _stack_backward(params, xs3, caches, dz, self.reset, self.update, truncate, dh_final)
         dh_norm = np.sqrt(np.einsum("tbh,tbh->t", dh_top, dh_top))
         gates = {g: np.concatenate([c[g] if d == 0 else c[g][::-1] for d, c in enumerate(caches[-1])], axis=-1)
                  for g in ("r", "z", "n")}  # reverse direction: back to natural time order
-        trace = {"dh_norm": dh_norm, "h": top, "gates": gates}
+        trace = {"dh_norm": dh_norm, "h": top, "gates": gates, "dh0": dh0}
         return value, grads, (_squeeze_trace(trace) if squeeze else trace)
 
     def _fast_ok(self, loss, truncate, T) -> bool:
@@ -562,6 +607,8 @@ def _squeeze_trace(trace: dict) -> dict:
     out = dict(trace)
     out["h"] = trace["h"][:, 0]
     out["gates"] = {g: a[:, 0] for g, a in trace["gates"].items()}
+    if "dh0" in trace:
+        out["dh0"] = trace["dh0"][:, 0]
     return out
 
 

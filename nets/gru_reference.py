@@ -87,6 +87,8 @@ def cell_backward(U, W, xs, cache: dict, dY, reset: str, update: str, truncated:
     grads : (dU (3H, I), dW (3H, H), db (3H,), dbh (3H,))
     dX : (T, A, B, I), the gradient reaching the inputs x_t, by age bucket
     dh : (T, B, H), the total dL/dh_t (all buckets)
+    dh0 : (B, H), dL/dh0, the gradient reaching the initial state (when truncated, the
+        buckets that took at most A - 1 transitions, the step into h0 counted as one)
     """
     hs, r, z, n, ghn = cache["hs"], cache["r"], cache["z"], cache["n"], cache["ghn"]
     T, A, B, H = dY.shape
@@ -128,7 +130,7 @@ def cell_backward(U, W, xs, cache: dict, dY, reset: str, update: str, truncated:
     dgx_all = dgx.sum(axis=1)  # (T, B, 3H)
     dU = np.einsum("tbg,tbi->gi", dgx_all, xs)
     db = dgx_all.sum(axis=(0, 1))
-    return (dU, dW, db, dbh), dgx @ U, dh
+    return (dU, dW, db, dbh), dgx @ U, dh, carry.sum(axis=0)
 
 
 def stack_forward(p: GRUTrainParams, xs, h0, reset, update):
@@ -150,18 +152,47 @@ def stack_forward(p: GRUTrainParams, xs, h0, reset, update):
     return inp, caches
 
 
-def stack_backward(p: GRUTrainParams, xs, caches, dz, reset, update, truncate):
-    """Gradients of all parameters and the total dL/dh_t of the top outputs (T, B, D*H)."""
-    L, D, _, H = p.W.shape
-    T, B, K = dz.shape
+def stack_backward(p: GRUTrainParams, xs, caches, dz, reset, update, truncate, dh_final=None):
+    """BPTT of the stack given dL/dz_t (T, B, K) of the output pre-activations.
+
+    Parameters
+    ----------
+    truncate : int or None, BPTT(k) as in :mod:`nets.gru`
+    dh_final : ndarray (L*D, B, H), optional
+        An extra gradient on each cell's final state (torch's h_n order: the state after
+        the last processed step, t = T-1 forward, t = 0 reverse), as from a decoder it
+        initialises; it enters with age 0, like a loss term at that step.
+
+    Returns
+    -------
+    grads : GRUTrainParams
+    dh_top : ndarray (T, B, D*H), the total dL/dh_t of the top outputs
+    dh0 : ndarray (L*D, B, H), dL/d(initial states), truncated like the rest
+    """
+    L, D = p.W.shape[:2]
+    T = dz.shape[0]
     # the longest path takes T - 1 transitions per direction it runs in: T - 1 in a
     # unidirectional stack, L (T - 1) when it may zig-zag through both directions
     max_transitions = (T - 1) * (L if D == 2 else 1)
     truncated = truncate is not None and truncate <= max_transitions
-    A = int(truncate) if truncated else 1
+    grads, dh_top, dh0 = _stack_pass(p, caches, dz, reset, update, int(truncate) if truncated else 1, truncated,
+                                     dh_final)
+    if truncate is not None and truncate == max_transitions + 1:
+        # the weights' gradients are full BPTT here, but the longest paths into an initial
+        # state take one transition more (the step into h0) and are dropped: a second,
+        # age-tracked pass for dh0 only (the weights keep the numbers of the full pass)
+        dh0 = _stack_pass(p, caches, dz, reset, update, int(truncate), True, dh_final)[2]
+    return grads, dh_top, dh0
+
+
+def _stack_pass(p: GRUTrainParams, caches, dz, reset, update, A: int, truncated: bool, dh_final):
+    """:func:`stack_backward` with A age buckets (``truncated``) or full BPTT (A = 1)."""
+    L, D, _, H = p.W.shape
+    T, B, K = dz.shape
     dY = np.zeros((T, A, B, D * H))
     dY[:, 0] = dz @ p.V  # the loss terms' own gradients have age 0
     g = {name: np.zeros_like(getattr(p, name)) for name in ("U0", "U", "W", "b", "bh")}
+    dh0 = np.zeros((L * D, B, H))
     dh_top = None
     for k in range(L - 1, -1, -1):
         dX = None
@@ -172,8 +203,11 @@ def stack_backward(p: GRUTrainParams, xs, caches, dz, reset, update, truncate):
             dYd = dY[..., d * H:(d + 1) * H]
             if d == 1:
                 dYd = dYd[::-1]
-            (dU, dW, db, dbh), dXd, dh = cell_backward(Uk, p.W[k, d], cache["x"], cache, dYd, reset, update,
-                                                       truncated)
+            if dh_final is not None:  # the cell's last processed step, age 0
+                dYd = np.array(dYd)
+                dYd[-1, 0] += dh_final[k * D + d]
+            (dU, dW, db, dbh), dXd, dh, dh0[k * D + d] = cell_backward(Uk, p.W[k, d], cache["x"], cache, dYd,
+                                                                       reset, update, truncated)
             if d == 1:
                 dXd, dh = dXd[::-1], dh[::-1]
             dh_layer.append(dh)
@@ -190,4 +224,4 @@ def stack_backward(p: GRUTrainParams, xs, caches, dz, reset, update, truncate):
     h_top = np.concatenate([c["hs"][1:] if d == 0 else c["hs"][1:][::-1] for d, c in enumerate(top)], axis=-1)
     grads = GRUTrainParams(g["U0"], g["U"], g["W"], g["b"], g["bh"],
                            V=np.einsum("tbk,tbh->kh", dz, h_top), c=dz.sum(axis=(0, 1)))
-    return grads, dh_top
+    return grads, dh_top, dh0

@@ -71,6 +71,18 @@ the exact gradient of the surrogate loss whose term s runs the net k steps from 
 frozen state (h, c, q)_{s-k} (tests/test_lstm.py checks it). For stacked layers the age
 restarts in each layer: a documented choice, not a classic definition.
 
+State gradients (the protocol of :mod:`nets.seq2seq`, as :class:`nets.rnn.RNN`, with the
+cell state alongside h): the state is the pair (h, c), each (L*D, B, H) in torch's
+(h_0, c_0) / (h_n, c_n) order (layer-major, then direction). :meth:`LSTM.final_state`
+returns LSTMState(h_n, c_n) (each cell's last processed state: t = T-1 forward, t = 0
+reverse), which ``state0`` accepts; the numpy path's ``trace["dh0"]`` = dL/dh_0 and
+``trace["dc0"]`` = dL/dc_0 (each (L*D, B, H)); ``bptt(..., dh_final=(Gh, Gc))`` adds Gh to
+dL/dh_n and Gc to dL/dc_n (a bare array is Gh alone; either may be None). They enter with
+age 0, like a loss term at the cell's last step, so truncation treats them alike; into
+(h_0, c_0) a path's step into the initial state counts as a transition. ``ys=None``: no
+loss terms of its own (an encoder). The fused kernel has neither: ``dh_final`` or
+``ys=None`` fall back to the numpy path, and the kernel's trace has no "dh0" / "dc0".
+
 The numpy path (:func:`nets.lstm_cell.layer_forward`, :func:`~nets.lstm_cell.layer_backward`)
 covers every switch and is the reference twin of the fused numba kernel :mod:`nets._kernels.lstm`, which
 ``bptt(fast=True)`` uses when it covers the configuration.
@@ -551,8 +563,46 @@ class LSTM(Net):
             out.append(a)
         return type(self.params)(*out)
 
+    def final_state(self, params, xs, state0=None) -> LSTMState:
+        """The state after the whole sequence, as ``state0`` takes it (a decoder's initial state).
+
+        Returns LSTMState(h, c), each (L*D, B, H): torch's (h_n, c_n), every cell's last
+        processed state (t = 0 for a reverse cell); (L*D, H) each for unbatched xs. The
+        same as ``trace["state"]`` of :meth:`bptt`.
+        """
+        xs3, squeeze = self._xs(xs)
+        xs3 = xs3.astype(np.float64)
+        h0, c0 = self._batch_state(state0, xs3.shape[1])
+        _, caches, _ = self._forward_all(self._check_params(params), xs3, h0, c0)
+        hn = np.stack([cc["h"][-1] for cl in caches for cc in cl])
+        cn = np.stack([cc["c"][-1] for cl in caches for cc in cl])
+        return LSTMState(hn[:, 0], cn[:, 0]) if squeeze else LSTMState(hn, cn)
+
+    def _state_grads(self, dh_final, B: int, squeeze: bool):
+        """(Gh, Gc), each (L*D, B, H) or None, from an (h, c) pair or a bare array (Gh)."""
+        LD, H = self.n_layers * self.n_dirs, self.n_hidden
+        pair = tuple(dh_final) if isinstance(dh_final, (tuple, list)) else (dh_final, None)
+        if len(pair) != 2:
+            raise ValueError("dh_final must be an (h, c) pair of gradients (LSTMState) or one array (h)")
+        out = []
+        for name, g in zip("hc", pair):
+            if g is None:
+                out.append(None)
+                continue
+            a = np.asarray(g, dtype=np.float64)
+            if squeeze:
+                a = a[..., None, :]
+            if LD == 1 and a.shape == (B, H):
+                a = a[None]
+            if a.shape != (LD, B, H):
+                want = ([(LD, H)] + [(H,)] * (LD == 1)) if squeeze else ([(LD, B, H)] + [(B, H)] * (LD == 1))
+                raise ValueError(f"dh_final's {name} part must have shape {' or '.join(map(str, want))}, "
+                                 f"got {np.shape(g)}")
+            out.append(a)
+        return out[0], out[1]
+
     def bptt(self, params, xs, ys, state0=None, *, loss, truncate: int | None = None,
-             reduction: str = "mean", fast: bool = False):
+             reduction: str = "mean", fast: bool = False, dh_final=None):
         """Loss and its gradient by backpropagation through time (full or truncated).
 
         Parameters
@@ -560,7 +610,8 @@ class LSTM(Net):
         params : the NamedTuple of :meth:`train_params`
         xs : ndarray (T, B, I), or (T, I) for one sequence
         ys : ndarray (T, B, K) (a target per step) or (B, K) (after the last step only);
-            (T, K) or (K,) for one sequence
+            (T, K) or (K,) for one sequence; None: no loss terms (loss 0; the gradient
+            comes from ``dh_final`` only: an encoder, :mod:`nets.seq2seq`)
         state0 : LSTMState or (h, c), optional (zeros; not trained)
         loss : str or sim.train.Loss; reduction : {"mean", "sum"}
         truncate : int >= 1, optional: BPTT(k) (module docstring)
@@ -570,6 +621,10 @@ class LSTM(Net):
             BPTT, MSE with an identity output, BCE with sigmoid, cross-entropy with
             softmax), else the numpy path; both agree to ~1e-14 in float64. float32
             params are computed in float32 by the kernel (elementwise math in float64).
+        dh_final : LSTMState or (Gh, Gc) pair, or one array Gh, optional
+            Extra gradients on the final state in :meth:`final_state`'s layout, each
+            (L*D, B, H) ((B, H) also for one cell; (L*D, H) for one sequence); None parts
+            are zero. Not covered by the kernel (numpy path).
 
         Returns
         -------
@@ -578,7 +633,9 @@ class LSTM(Net):
         trace : dict: "dh_norm", "dc_norm" (T,) (top layer, Frobenius over batch and
             directions); "h", "c" (T, B, D*H) top layer; "gates" {"i", "f", "g", "o"} (T, B, D*H);
             "state" LSTMState of the final (h, c), each (L*D, B, H) (the reverse direction's
-            final state is the one after reading x_0, as in torch's h_n).
+            final state is the one after reading x_0, as in torch's h_n); from the numpy
+            path "dh0", "dc0" (L*D, B, H) = dL/dh_0, dL/dc_0 (truncated with ``truncate``).
+            Unbatched xs drop the B axis everywhere.
         """
         check_truncate(truncate)
         if reduction not in ("mean", "sum"):
@@ -586,18 +643,24 @@ class LSTM(Net):
         xs3, squeeze = self._xs(xs)
         T, B, _ = xs3.shape
         K = self.n_outputs
-        ys = sequence_targets(ys, T, B, K, squeeze, dtype=None)
-        if fast:
-            from ._kernels import lstm as _kl
-            if _kl.covers(self, loss, truncate, T):
-                return _kl.bptt_fast(self, params, xs3, ys, state0, loss, reduction, squeeze)
+        ys = None if ys is None else sequence_targets(ys, T, B, K, squeeze, dtype=None)
+        if dh_final is not None:
+            dh_final, dc_final = self._state_grads(dh_final, B, squeeze)
+        else:
+            dc_final = None
+            if fast and ys is not None:
+                from ._kernels import lstm as _kl
+                if _kl.covers(self, loss, truncate, T):
+                    return _kl.bptt_fast(self, params, xs3, ys, state0, loss, reduction, squeeze)
         params = self._check_params(params)
-        xs3, ys = xs3.astype(np.float64), ys.astype(np.float64)
+        xs3, ys = xs3.astype(np.float64), None if ys is None else ys.astype(np.float64)
         h0, c0 = self._batch_state(state0, B)
         top, caches, inputs = self._forward_all(params, xs3, h0, c0)
         dz = np.zeros((T, B, K))
         z_of = lambda hh: hh @ params.V.T + params.c  # noqa: E731
-        if ys.ndim == 3:
+        if ys is None:  # no loss terms of its own (an encoder: only dh_final drives the gradient)
+            value = 0.0
+        elif ys.ndim == 3:
             value, dz[:] = output_loss(loss, self.output_activation, z_of(top), ys, reduction=reduction)
         else:
             value, dz[-1] = output_loss(loss, self.output_activation, z_of(top[-1]), ys, reduction=reduction)
@@ -607,14 +670,17 @@ class LSTM(Net):
         dtop = dz @ params.V  # (T, B, D*H)
         blocks = self._blocks(params)
         dh_top = dc_top = None
+        dh0, dc0 = np.empty((self.n_layers * D, B, H)), np.empty((self.n_layers * D, B, H))
         for l in range(self.n_layers - 1, -1, -1):
             dx = 0.0
             dhs, dcs = [], []
             for d, blk in enumerate(blocks[l]):
                 part = dtop[..., d * H:(d + 1) * H]
                 xin = inputs[l] if d == 0 else inputs[l][::-1]
-                g, dxd, dh, dc = layer_backward(self.cell, blk, xin, caches[l][d], part if d == 0 else part[::-1],
-                                                truncate)
+                j = l * D + d
+                g, dxd, dh, dc, dh0[j], dc0[j] = layer_backward(
+                    self.cell, blk, xin, caches[l][d], part if d == 0 else part[::-1], truncate,
+                    None if dh_final is None else dh_final[j], None if dc_final is None else dc_final[j])
                 if d == 1:
                     dxd, dh, dc = dxd[::-1], dh[::-1], dc[::-1]
                 dx = dx + dxd
@@ -626,7 +692,9 @@ class LSTM(Net):
                 dh_top, dc_top = np.concatenate(dhs, axis=-1), np.concatenate(dcs, axis=-1)
             dtop = dx
         out = type(params)(*(grads[n] for n in params._fields))
-        return value, out, self._trace(caches, dh_top, dc_top, squeeze)
+        trace = self._trace(caches, dh_top, dc_top, squeeze)
+        trace["dh0"], trace["dc0"] = (dh0[:, 0], dc0[:, 0]) if squeeze else (dh0, dc0)
+        return value, out, trace
 
     def _trace(self, caches, dh_top, dc_top, squeeze):
         top = caches[-1]

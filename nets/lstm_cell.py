@@ -183,11 +183,17 @@ def _cell_back(cell: Cell, blk: dict, cache: dict, t: int, dh, dcn, dqn):
 
 
 def layer_backward(cell: Cell, blk: dict, xs: np.ndarray, cache: dict, dh_out: np.ndarray,
-                   truncate: int | None):
+                   truncate: int | None, dh_final=None, dc_final=None):
     """BPTT through one layer and direction, given dL/dh_t from outside (T, B, H).
 
+    ``dh_final``, ``dc_final`` (B, H), optional: extra gradients on the final h_{T-1},
+    c_{T-1} (in processing order), entering with age 0 like a loss term at step T-1.
+
     Returns (grads dict shaped like ``blk``, dx (T, B, I), dh (T, B, H) = dL/dh_t,
-    dc (T, B, H) = dL/dc_t); ``truncate`` as in the module docstring.
+    dc (T, B, H) = dL/dc_t, dh0 (B, H) = dL/dh0, dc0 (B, H) = dL/dc0); ``truncate`` as in
+    the module docstring (into (h0, c0) only the gradients that took at most k - 1
+    transitions, the step into the initial state counted as one). The FGR gate memory
+    q0 = 0 is a constant, not a state: its gradient is not returned.
     """
     T, B, H = dh_out.shape
     k = 1 if truncate is None else int(min(truncate, T))
@@ -205,10 +211,18 @@ def layer_backward(cell: Cell, blk: dict, xs: np.ndarray, cache: dict, dh_out: n
                 Gq[1:] = Gq[:-1].copy()
                 Gq[0] = 0.0
         Gh[0] += dh_out[t]
+        if t == T - 1:
+            if dh_final is not None:
+                Gh[0] += dh_final
+            if dc_final is not None:
+                Gc[0] += dc_final
         dh[t] = Gh.sum(axis=0)
         da, dct, Gh, Gc, Gq = _cell_back(cell, blk, cache, t, Gh, Gc, Gq)
         dc[t] = dct.sum(axis=0)
         DA[t] = da.sum(axis=0)
+    # after the step into (h0, c0), age j has taken j + 1 transitions: keep j <= truncate - 2
+    keep = k if truncate is None else int(truncate) - 1
+    dh0, dc0 = Gh[:keep].sum(axis=0), Gc[:keep].sum(axis=0)
     grads = {"W": np.einsum("tbi,tbj->ij", DA, cache["h"][:-1]),
              "U": np.einsum("tbi,tbj->ij", DA, xs),
              "b": DA.sum(axis=(0, 1))}
@@ -219,4 +233,4 @@ def layer_backward(cell: Cell, blk: dict, xs: np.ndarray, cache: dict, dh_out: n
     if cell.gate_recurrence:
         dq = np.concatenate([DA[..., :2 * H], DA[..., 3 * H:]], axis=-1)
         grads["G"] = np.einsum("tbi,tbj->ij", dq, cache["q"][:-1])
-    return grads, DA @ blk["U"], dh, dc
+    return grads, DA @ blk["U"], dh, dc, dh0, dc0

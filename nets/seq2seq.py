@@ -26,12 +26,21 @@ encoder's final state,
 which the encoder backpropagates as usual (the encoder's own output layer V, c is unused
 and gets zero gradient).
 
-Protocol a net must follow to serve as encoder or decoder here (:class:`nets.rnn.RNN`
-does, at any depth; stacks need equal layers and units and a unidirectional decoder):
-``final_state(params, xs, state0)`` returning the state a ``state0`` accepts;
+Protocol a net must follow to serve as encoder or decoder here (:class:`nets.rnn.RNN`,
+:class:`nets.gru.GRU` and :class:`nets.lstm.LSTM` do, at any depth; the encoder's cells
+(layers x directions) and units per cell must equal the decoder's, whose cells run one
+direction): ``final_state(params, xs, state0)`` returning the state a ``state0`` accepts;
 ``bptt(..., ys=None, dh_final=G)`` (no own loss terms; G added to dL/d final state); and
-``trace["dh0"]`` = dL/d state0. nets.lstm.LSTM and nets.gru.GRU do not provide them yet
-(their backward passes compute the carry into step 0 and discard it).
+``trace["dh0"]`` = dL/d state0, in torch's h_n / h_0 layout (L*D, B, H) ((B, H) for one
+cell).
+
+Mixed kinds. A net whose ``State`` has a cell field ``c`` (the LSTM) has the state (h, c):
+its final_state is LSTMState(h, c), ``trace["dc0"]`` = dL/dc_0 and ``dh_final`` takes the
+pair (dL/dh_n, dL/dc_n). Between an LSTM and a net of state h alone the hidden state h
+is what passes: an LSTM decoder after an RNN/GRU encoder starts from (h_enc, c = 0) (its
+c_0 is a constant; dL/dc_0 is not used), and an RNN/GRU decoder after an LSTM encoder
+starts from h_enc (the encoder's c_n reaches nothing; its gradient is zero). Our choice
+(c_0 = 0 as for a fresh LSTM); an LSTM pair passes both h and c, as Sutskever et al. do.
 """
 from __future__ import annotations
 
@@ -44,6 +53,11 @@ __all__ = ["Seq2Seq", "one_to_many_inputs", "generate", "DECODER_INPUTS"]
 
 DECODER_INPUTS = ("zeros", "teacher")
 _TYPES: dict[tuple, type] = {}
+
+
+def _has_cell(net) -> bool:
+    """Whether the net's state is an (h, c) pair (an LSTM) rather than h alone."""
+    return "c" in getattr(getattr(net, "State", None), "_fields", ())
 
 
 def _missing_protocol(net) -> list[str]:
@@ -119,13 +133,16 @@ class Seq2Seq:
             raise ValueError(f"decoder_input must be one of {DECODER_INPUTS}, got {decoder_input!r}")
         if getattr(decoder, "bidirectional", False):
             raise ValueError("the decoder emits step by step: it cannot be bidirectional")
-        shape = lambda n: (getattr(n, "n_layers", 1) * getattr(n, "n_dirs", 1), n.n_units)  # noqa: E731
+        shape = lambda n: (getattr(n, "n_layers", 1) * getattr(n, "n_dirs", 1),  # noqa: E731
+                           getattr(n, "n_hidden", n.n_units))
         if shape(encoder) != shape(decoder):
             raise ValueError(f"the encoder's final state (cells, units) {shape(encoder)} must match the "
                              f"decoder's initial state {shape(decoder)}")
         if decoder_input == "teacher" and decoder.n_inputs != decoder.n_outputs:
             raise ValueError("teacher forcing feeds targets back: the decoder needs n_inputs == n_outputs")
         self.encoder, self.decoder, self.decoder_input = encoder, decoder, decoder_input
+        self._cells = shape(encoder)[0]
+        self._enc_c, self._dec_c = _has_cell(encoder), _has_cell(decoder)
         pe, pd = encoder.train_params(), decoder.train_params()
         self._enc_type, self._dec_type = type(pe), type(pd)
         self._n_enc = len(pe)
@@ -170,6 +187,26 @@ class Seq2Seq:
                 raise ValueError(f"ys must have shape (T_out, {xs.shape[1]}, {self.n_outputs}), got {ys.shape}")
         return xs, ys, squeeze
 
+    def _layout(self, a, B: int) -> np.ndarray:
+        """A state (or its gradient) in the layout every protocol net takes: (B, H) for one
+        cell, (L*D, B, H) otherwise."""
+        a = np.asarray(a, dtype=np.float64)
+        return a.reshape((B, -1) if self._cells == 1 else (self._cells, B, -1))
+
+    def bridge(self, s, B: int):
+        """The decoder's initial state from the encoder's final state ``s`` (module docstring)."""
+        h = self._layout(s[0] if self._enc_c else s, B)
+        if not self._dec_c:
+            return h
+        return h, (self._layout(s[1], B) if self._enc_c else np.zeros_like(h))
+
+    def _bridge_grad(self, td: dict, B: int):
+        """The encoder's ``dh_final`` from the decoder's trace (the transpose of :meth:`bridge`)."""
+        dh = self._layout(td["dh0"], B)
+        if not self._enc_c:
+            return dh
+        return dh, (self._layout(td["dc0"], B) if self._dec_c else None)
+
     def bptt(self, params, xs, ys, state0=None, *, loss, truncate=None, reduction: str = "mean", fast=False):
         """Decoder loss on ys (T_out, B, K) after reading xs (T_in, B, I), and its gradient.
 
@@ -184,9 +221,11 @@ class Seq2Seq:
             raise ValueError("Seq2Seq trains by full BPTT through both nets (truncate must be None)")
         pe, pd = self.split(params)
         xs, ys, squeeze = self._batch(xs, ys)
-        s = self.encoder.final_state(pe, xs, state0)
+        B = xs.shape[1]
+        s = self.bridge(self.encoder.final_state(pe, xs, state0), B)
         value, gd, td = self.decoder.bptt(pd, self.decoder_inputs(ys), ys, s, loss=loss, reduction=reduction)
-        _, ge, te = self.encoder.bptt(pe, xs, None, state0, loss=loss, reduction=reduction, dh_final=td["dh0"])
+        _, ge, te = self.encoder.bptt(pe, xs, None, state0, loss=loss, reduction=reduction,
+                                      dh_final=self._bridge_grad(td, B))
         return value, self.Params(*ge, *gd), {"enc": te, "dec": td}
 
     def forward(self, params, xs, ys=None, state0=None, *, T_out: int | None = None):
@@ -200,7 +239,7 @@ class Seq2Seq:
         if ys is None and T_out is None:
             raise ValueError("give ys or T_out")
         T = len(ys) if ys is not None else int(T_out)
-        s = self.encoder.final_state(pe, xs, state0)
+        s = self.bridge(self.encoder.final_state(pe, xs, state0), xs.shape[1])
         if self.decoder_input == "zeros" or ys is not None:
             inp = self.decoder_inputs(ys if ys is not None else np.zeros((T, xs.shape[1], self.n_outputs)))
             y = self.decoder.forward(pd, inp, s)[1]

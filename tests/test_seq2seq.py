@@ -1,8 +1,11 @@
 """Encoder-decoder and one-to-many arrangements (nets.seq2seq): finite-difference gradient of
-the whole encoder-decoder, a reversal task learned, generation by feedback, protocol errors."""
+the whole encoder-decoder (RNN, and LSTM / GRU in either role, mixed), a reversal task
+learned (RNN, LSTM -> GRU, GRU -> LSTM), generation by feedback, protocol errors."""
 import numpy as np
 import pytest
 
+from nets.gru import GRU
+from nets.lstm import LSTM
 from nets.rnn import RNN
 from nets.seq2seq import Seq2Seq, generate, one_to_many_inputs
 from sim.train import Adam, fit, numerical_gradient
@@ -52,6 +55,77 @@ def test_encoder_decoder_gradient_matches_finite_differences(L, mode, loss, outp
         assert value == pytest.approx(float(-np.sum(ys * np.log(y)) / (T_out * B)), rel=1e-12)
 
 
+def _net(kind, I, H, K, *, L=1, bi=False, output="identity", seed=0, r=0.6):
+    cfg = {"n_inputs": I, "n_hidden": H, "n_outputs": K, "n_layers": L, "bidirectional": bi, "output": output,
+           "init": "uniform", "init_range": r}
+    return kind.from_config(cfg, rng=np.random.default_rng(seed))
+
+
+@pytest.mark.parametrize("enc_kind,dec_kind,L,enc_bi,mode", [
+    (LSTM, GRU, 1, False, "zeros"),
+    (GRU, LSTM, 1, False, "teacher"),
+    (LSTM, GRU, 2, False, "teacher"),
+    (GRU, LSTM, 2, False, "zeros"),
+    (LSTM, LSTM, 1, False, "teacher"),
+    (LSTM, LSTM, 2, True, "zeros"),  # a 1-layer bidirectional encoder feeds a 2-layer decoder
+    (GRU, GRU, 2, True, "teacher"),
+    (RNN, LSTM, 1, False, "zeros"),
+], ids=lambda v: getattr(v, "__name__", str(v)))
+def test_gated_encoder_decoder_gradient_matches_finite_differences(enc_kind, dec_kind, L, enc_bi, mode):
+    """LSTM / GRU / RNN in either role: the whole gradient, through the (h, c) or h bridge."""
+    I, H, K, T_in, T_out, B = 2, 3, 3, 4, 3, 2
+    enc = _net(enc_kind, I, H, 2, L=1 if enc_bi else L, bi=enc_bi, seed=1)
+    dec = _net(dec_kind, K if mode == "teacher" else 2, H, K, L=L, seed=2)
+    s2s = Seq2Seq(enc, dec, decoder_input=mode)
+    rng = np.random.default_rng(3)
+    xs = rng.normal(size=(T_in, B, I))
+    ys = rng.normal(size=(T_out, B, K))
+    p = s2s.train_params()
+    value, grads, trace = s2s.bptt(p, xs, ys, loss="mse")
+    fd = numerical_gradient(lambda q: s2s.bptt(q, xs, ys, loss="mse")[0], p, eps=1e-6)
+    assert rel_error(grads, fd) < 1e-6
+    ge, _ = s2s.split(grads)
+    assert np.linalg.norm(ge[0]) > 1e-6  # the encoder learns through the decoder's initial state
+    assert np.all(ge.V == 0) and np.all(ge.c == 0)
+    assert value == pytest.approx(float(np.mean((s2s.forward(p, xs, ys) - ys) ** 2)), rel=1e-12)
+    if enc_kind is LSTM and dec_kind is LSTM:  # both halves of the state pass: dc0 is used
+        assert np.linalg.norm(trace["dec"]["dc0"]) > 1e-6
+
+
+def test_gated_bridge_between_h_and_hc_states():
+    """LSTM -> GRU passes h_n; GRU -> LSTM starts the decoder from (h_n, 0); LSTM -> LSTM both."""
+    xs = np.random.default_rng(0).normal(size=(5, 2, 2))
+    lstm, gru = _net(LSTM, 2, 3, 2, seed=1), _net(GRU, 2, 3, 2, seed=2)
+    hn, cn = lstm.final_state(lstm.train_params(), xs)
+    s = Seq2Seq(lstm, gru).bridge((hn, cn), 2)
+    assert np.array_equal(s, hn[0])
+    h, c = Seq2Seq(gru, lstm).bridge(gru.final_state(gru.train_params(), xs), 2)
+    assert np.array_equal(h, gru.final_state(gru.train_params(), xs)[0]) and not c.any()
+    h, c = Seq2Seq(lstm, lstm).bridge((hn, cn), 2)
+    assert np.array_equal(h, hn[0]) and np.array_equal(c, cn[0])
+
+
+@pytest.mark.parametrize("enc_kind,dec_kind", [(LSTM, GRU), (GRU, LSTM)], ids=["lstm-gru", "gru-lstm"])
+def test_gated_reversal_of_three_symbols_is_learned(enc_kind, dec_kind):
+    """The 27 reversals of test_reversal_of_three_symbols_is_learned with gated nets, free running.
+
+    Not seed-tuned: 8 other encoder/decoder/order seeds per pair all end at loss <= 0.0013
+    and 27/27 (measured; ~0.25 s each).
+    """
+    A, H = 3, 12
+    seqs = np.array(np.meshgrid(*[range(A)] * 3, indexing="ij")).reshape(3, -1)  # (3, 27)
+    xs = np.eye(A)[seqs]  # (3, 27, A)
+    ys = xs[::-1].copy()
+    enc = _net(enc_kind, A, H, A, seed=4, r=0.3)
+    dec = _net(dec_kind, A, H, A, output="softmax", seed=5, r=0.3)
+    s2s = Seq2Seq(enc, dec, decoder_input="teacher")
+    res = fit(s2s, s2s.train_params(), xs, ys, loss="cross_entropy", optimizer=Adam(lr=0.03), epochs=150,
+              batch_size=27, rng=np.random.default_rng(6))
+    assert res.loss[-1] < 0.05 < res.loss[0]
+    free = s2s.forward(res.params, xs, T_out=3)
+    assert np.array_equal(free.argmax(-1), seqs[::-1])
+
+
 def test_reversal_of_three_symbols_is_learned():
     """Read 3 symbols (one-hot of 3), emit them reversed; all 27 sequences, free running.
 
@@ -94,12 +168,16 @@ def test_one_to_many_inputs_and_feedback_generation():
 
 
 def test_protocol_and_shape_errors():
-    from nets.gru import GRU
-    gru = GRU.from_config({"n_inputs": 2, "n_hidden": 3, "n_outputs": 2}, rng=np.random.default_rng(0))
+    from nets.jordan import Jordan
+    jordan = Jordan.from_config({"n_inputs": 2, "n_hidden": 3, "n_outputs": 3}, rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="dh_final"):
-        Seq2Seq(gru, _rnn(2, 3, 2))
+        Seq2Seq(jordan, _rnn(2, 3, 2))
     with pytest.raises(ValueError, match="must match"):
         Seq2Seq(_rnn(2, 3, 2), _rnn(2, 4, 2))
+    with pytest.raises(ValueError, match="must match"):  # 2 cells of 3 units vs 1 cell
+        Seq2Seq(_net(GRU, 2, 3, 2, L=2), _net(LSTM, 2, 3, 2))
+    with pytest.raises(ValueError, match="bidirectional"):
+        Seq2Seq(_net(LSTM, 2, 3, 2, bi=True), _net(GRU, 2, 3, 2, bi=True))
     with pytest.raises(ValueError, match="n_inputs == n_outputs"):
         Seq2Seq(_rnn(2, 3, 2), _rnn(1, 3, 2), decoder_input="teacher")
     with pytest.raises(ValueError, match="truncate"):
