@@ -453,3 +453,126 @@ def test_kernel_finite_differences_and_fallback():
         assert a[0] == b[0]
         for x, y in zip(a[1], b[1]):
             np.testing.assert_array_equal(x, y)
+
+
+# --- state gradients (the encoder-decoder protocol of nets.seq2seq) ------------------------
+def _with_final(net, xs, ys, Gh, Gc, loss="mse"):
+    """J = loss + <Gh, h_n> + <Gc, c_n>: the objective whose gradient bptt(dh_final=(Gh, Gc)) is."""
+    def f(p, state0=None):
+        value = 0.0
+        if ys is not None:
+            h = net.forward(p, xs, state0)[0]
+            value = output_loss(loss, net.output_activation, h @ p.V.T + p.c, ys)[0]
+        hn, cn = net.final_state(p, xs, state0)
+        return value + float(np.sum(Gh * hn) + np.sum(Gc * cn))
+    return f
+
+
+@pytest.mark.parametrize("kw,with_ys", [
+    ({}, True),
+    ({"variant": "NP"}, False),  # no loss terms of its own: an encoder
+    ({"n_layers": 2}, True),
+    ({"bidirectional": True, "variant": "FGR"}, True),
+    ({"n_layers": 2, "bidirectional": True}, True),
+], ids=["1", "1-encoder", "2", "1-bi-FGR", "2-bi"])
+def test_state_gradients_and_dh_final_match_finite_differences(kw, with_ys):
+    """dL/d(h0, c0) (trace dh0, dc0) and the weights' gradient with final-state gradients."""
+    rng = np.random.default_rng(31)
+    net = _net(32, **kw)
+    LD = net.n_layers * net.n_dirs
+    xs, ys = rng.normal(size=(4, B, I)), rng.normal(size=(4, B, K)) if with_ys else None
+    h0, c0 = rng.normal(size=(LD, B, H)), rng.normal(size=(LD, B, H))
+    Gh, Gc = rng.normal(size=(LD, B, H)), rng.normal(size=(LD, B, H))
+    p = net.train_params()
+    J = _with_final(net, xs, ys, Gh, Gc)
+    value, grads, trace = net.bptt(p, xs, ys, (h0, c0), loss="mse", dh_final=LSTMState(Gh, Gc))
+    assert value == (0.0 if ys is None else net.bptt(p, xs, ys, (h0, c0), loss="mse")[0])  # the loss alone
+    errs = gradcheck(lambda q: J(q, (h0, c0)), p, grads)
+    assert max(errs) < 1e-6, dict(zip(p._fields, errs))
+    errs = gradcheck(lambda s: J(p, s), (h0, c0), (trace["dh0"], trace["dc0"]))
+    assert max(errs) < 1e-6, errs
+    assert trace["dh0"].shape == trace["dc0"].shape == (LD, B, H) and np.linalg.norm(trace["dc0"]) > 1e-3
+    # a bare array is the h part alone
+    _, g_h, t_h = net.bptt(p, xs, ys, (h0, c0), loss="mse", dh_final=Gh)
+    _, g_hn, t_hn = net.bptt(p, xs, ys, (h0, c0), loss="mse", dh_final=(Gh, None))
+    _, g_hc, t_hc = net.bptt(p, xs, ys, (h0, c0), loss="mse", dh_final=(Gh, np.zeros_like(Gc)))
+    for a, b, c in zip(g_h, g_hn, g_hc):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a, c, rtol=1e-14, atol=1e-15)
+    np.testing.assert_array_equal(t_h["dc0"], t_hn["dc0"])
+
+
+@pytest.mark.parametrize("variant", ["vanilla", "FGR"])
+def test_truncated_state_gradient_is_that_of_the_first_steps(variant):
+    """BPTT(k) into (h0, c0): a loss term at step s reaches the initial state through s + 1
+    transitions, so only s <= k - 2 count, each completely; dh_final (at step T-1) needs
+    k >= T + 1. Oracle: full BPTT on the first k - 1 steps (sum reduction)."""
+    rng = np.random.default_rng(33)
+    net = _net(34, variant=variant)
+    p = net.train_params()
+    xs, ys = rng.normal(size=(T, B, I)), rng.normal(size=(T, B, K))
+    state0 = (rng.normal(size=(B, H)), rng.normal(size=(B, H)))
+    G = (rng.normal(size=(B, H)), rng.normal(size=(B, H)))
+    for k in range(1, T + 3):
+        _, _, tr = net.bptt(p, xs, ys, state0, loss="mse", truncate=k, reduction="sum", dh_final=G)
+        if k == 1:
+            ref = {"dh0": np.zeros((1, B, H)), "dc0": np.zeros((1, B, H))}
+        elif k <= T:
+            ref = net.bptt(p, xs[:k - 1], ys[:k - 1], state0, loss="mse", reduction="sum")[2]
+        else:
+            ref = net.bptt(p, xs, ys, state0, loss="mse", reduction="sum", dh_final=G)[2]
+        for key in ("dh0", "dc0"):
+            np.testing.assert_allclose(tr[key], ref[key], rtol=1e-12, atol=1e-14, err_msg=f"k={k} {key}")
+    assert np.linalg.norm(ref["dc0"]) > 1e-3
+
+
+@pytest.mark.parametrize("kw", [{"n_layers": 2}, {"n_layers": 2, "bidirectional": True}])
+def test_final_state_is_the_last_processed_state(kw):
+    rng = np.random.default_rng(35)
+    net = _net(36, **kw)
+    p = net.train_params()
+    xs = rng.normal(size=(T, B, I))
+    hn, cn = net.final_state(p, xs)
+    assert hn.shape == cn.shape == (net.n_layers * net.n_dirs, B, H)
+    trace = net.bptt(p, xs, rng.normal(size=(T, B, K)), loss="mse")[2]
+    np.testing.assert_array_equal(hn, trace["state"].h)
+    np.testing.assert_array_equal(cn, trace["state"].c)
+    top = net.forward(p, xs)[0]
+    np.testing.assert_array_equal(hn[-1], top[0, :, H:] if net.bidirectional else top[-1])  # reverse: t = 0
+    h1, c1 = net.final_state(p, xs[:, 0])  # one sequence: (L*D, H)
+    np.testing.assert_allclose(h1, hn[:, 0], rtol=1e-14, atol=0)
+    if not net.bidirectional:  # the final state continues the sequence
+        np.testing.assert_allclose(net.forward(p, xs[3:], net.final_state(p, xs[:3]))[1], net.forward(p, xs)[1][3:],
+                                   rtol=1e-13, atol=1e-15)
+
+
+def test_kernel_falls_back_only_for_state_gradients():
+    """fast=True keeps the kernel without dh_final (no dh0 in its trace); with dh_final or
+    ys=None it is the numpy path, number for number."""
+    rng = np.random.default_rng(37)
+    net = _net(38)
+    p = net.train_params()
+    xs, ys = rng.normal(size=(T, B, I)), rng.normal(size=(T, B, K))
+    G = (rng.normal(size=(B, H)), rng.normal(size=(B, H)))
+    _, g_fast, t_fast = net.bptt(p, xs, ys, loss="mse", fast=True)
+    _, g_np, t_np = net.bptt(p, xs, ys, loss="mse")
+    assert "dh0" not in t_fast and "dh0" in t_np
+    for a, b in zip(g_fast, g_np):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    for targets in (ys, None):
+        v1, g1, t1 = net.bptt(p, xs, targets, loss="mse", fast=True, dh_final=G)
+        v2, g2, t2 = net.bptt(p, xs, targets, loss="mse", dh_final=G)
+        assert v1 == v2
+        for a, b in zip(g1, g2):
+            np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(t1["dc0"], t2["dc0"])
+    assert "dh0" in net.bptt(p, xs, None, loss="mse", fast=True)[2]
+
+
+def test_bad_dh_final_is_a_clear_error():
+    net = _net(39, n_layers=2)
+    xs = np.zeros((T, B, I))
+    with pytest.raises(ValueError, match="dh_final's c part must have shape"):
+        net.bptt(net.train_params(), xs, None, loss="mse", dh_final=(np.zeros((2, B, H)), np.zeros((B, H))))
+    with pytest.raises(ValueError, match="dh_final must be an"):
+        net.bptt(net.train_params(), xs, None, loss="mse", dh_final=(np.zeros((2, B, H)),) * 3)
