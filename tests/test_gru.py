@@ -5,6 +5,8 @@ and update conventions x layers x directions x truncation (the truncated gradien
 finite differences of its surrogate loss); an independent per-step reference forward
 written here from the equations; the exact z-negation map between the conventions;
 torch.nn.GRU when torch is importable; the numba kernel against the numpy twin (1e-12).
+State gradients (nets.seq2seq protocol): dh0 and dh_final by finite differences; the
+truncated dh0 against the full gradient of the first k - 1 steps.
 """
 from __future__ import annotations
 
@@ -394,3 +396,113 @@ def test_gate_trace_kernel_equals_numpy_and_bptt_trace():
     deep = _net(rng, L=2, bi=True)
     tr = deep.gate_trace(deep.params, rng.normal(size=(5, 2)), fast=True)  # falls back to numpy
     assert tr["h"].shape == (5, 4) and tr["gates"]["r"].shape == (5, 4)
+
+
+# --- state gradients (the encoder-decoder protocol of nets.seq2seq) ------------------------
+@pytest.mark.parametrize("reset,update,L,bi,with_ys", [
+    ("after", "cho", 1, False, True),
+    ("before", "notes", 1, False, False),  # no loss terms of its own: an encoder
+    ("before", "cho", 2, False, True),
+    ("after", "notes", 1, True, True),
+    ("after", "cho", 2, True, True),
+])
+def test_state_gradient_and_dh_final_match_finite_differences(reset, update, L, bi, with_ys):
+    """trace dh0 = dJ/dh0 and the weights' gradient of J = loss + <G, h_n> with dh_final=G."""
+    rng = np.random.default_rng(41)
+    net = _net(rng, reset=reset, update=update, L=L, bi=bi, H=3)
+    LD, B = L * (2 if bi else 1), 2
+    xs, ys = rng.normal(size=(4, B, 2)), rng.normal(size=(4, B, 2)) if with_ys else None
+    h0, G = rng.normal(size=(LD, B, 3)), rng.normal(size=(LD, B, 3))
+
+    def J(q, s):
+        value = 0.0
+        if ys is not None:
+            h = net.forward(q, xs, s)[0]
+            value = output_loss("mse", "identity", h @ q.V.T + q.c, ys)[0]
+        return value + float(np.sum(G * net.final_state(q, xs, s)))
+    value, grads, trace = net.bptt(net.params, xs, ys, h0, loss="mse", dh_final=G)
+    assert value == (0.0 if ys is None else net.bptt(net.params, xs, ys, h0, loss="mse")[0])  # the loss alone
+    assert max(gradcheck(lambda q: J(q, h0), net.params, grads)) < 1e-6
+    assert trace["dh0"].shape == (LD, B, 3)
+    assert gradcheck(lambda s: J(net.params, s), h0, trace["dh0"])[0] < 1e-6
+
+
+@pytest.mark.parametrize("reset,update", CONVENTIONS)
+@pytest.mark.parametrize("L", [1, 2])
+def test_truncated_state_gradient_is_that_of_the_first_steps(reset, update, L):
+    """BPTT(k) into h0 of a unidirectional stack: a loss term at step s reaches any initial
+    state through s + 1 transitions (moving down a layer takes none), so only s <= k - 2
+    count, each completely; dh_final needs k >= T + 1. Oracle: full BPTT on the first
+    k - 1 steps (sum reduction). k = T is the case where the weights' gradient is already
+    the full one but the paths into h0 are one transition longer."""
+    rng = np.random.default_rng(43 + L)
+    net = _net(rng, reset=reset, update=update, L=L)
+    T, B = 4, 2
+    xs, ys = rng.normal(size=(T, B, 2)), rng.normal(size=(T, B, 2))
+    h0, G = rng.normal(size=(L, B, 2)), rng.normal(size=(L, B, 2))
+    for k in range(1, T + 3):
+        _, grads, tr = net.bptt(net.params, xs, ys, h0, loss="mse", truncate=k, reduction="sum", dh_final=G)
+        if k == 1:
+            ref = np.zeros((L, B, 2))
+        elif k <= T:
+            ref = net.bptt(net.params, xs[:k - 1], ys[:k - 1], h0, loss="mse", reduction="sum")[2]["dh0"]
+        else:
+            ref = net.bptt(net.params, xs, ys, h0, loss="mse", reduction="sum", dh_final=G)[2]["dh0"]
+        np.testing.assert_allclose(tr["dh0"], ref, rtol=1e-12, atol=1e-14, err_msg=f"k={k}")
+    assert np.linalg.norm(ref) > 1e-3
+
+
+def test_bidirectional_state_gradient_truncation_boundary():
+    """Zig-zag paths into an initial state take up to L (T - 1) + 1 transitions: k = L (T - 1) + 1
+    keeps the full weights' gradient (exactly) but drops the longest paths into h0; k one
+    larger is full BPTT for dh0 too (exactly)."""
+    rng = np.random.default_rng(47)
+    net = _net(rng, L=2, bi=True)
+    xs, ys = rng.normal(size=(4, 2, 2)), rng.normal(size=(4, 2, 2))
+    _, full, t_full = net.bptt(net.params, xs, ys, loss="mse")
+    _, g7, t7 = net.bptt(net.params, xs, ys, loss="mse", truncate=7)
+    _, _, t8 = net.bptt(net.params, xs, ys, loss="mse", truncate=8)
+    for a, b in zip(g7, full):
+        np.testing.assert_array_equal(a, b)
+    assert not np.allclose(t7["dh0"], t_full["dh0"], rtol=0, atol=1e-15)
+    np.testing.assert_array_equal(t8["dh0"], t_full["dh0"])
+
+
+@pytest.mark.parametrize("L,bi", [(2, False), (1, True)])
+def test_final_state_is_torch_h_n(L, bi):
+    """Every cell's last processed state (t = 0 for a reverse cell), (L*D, B, H); it continues the sequence."""
+    rng = np.random.default_rng(49)
+    net = _net(rng, L=L, bi=bi, H=3)
+    xs = rng.normal(size=(5, 2, 2))
+    hn = net.final_state(net.params, xs)
+    assert hn.shape == (L * net.n_dirs, 2, 3)
+    top = net.forward(net.params, xs)[0]
+    np.testing.assert_array_equal(hn[-1], top[0, :, 3:] if bi else top[-1])
+    if bi:
+        np.testing.assert_array_equal(hn[0], top[-1, :, :3])
+    else:
+        ref = [_ref_states(net.params, xs[:, b], np.zeros((L, 3)), "after", "cho")[0] for b in range(2)]
+        np.testing.assert_allclose(hn, [[r[k][0][-1] for r in ref] for k in range(L)], rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(net.forward(net.params, xs[2:], net.final_state(net.params, xs[:2]))[1],
+                                   net.forward(net.params, xs)[1][2:], rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(net.final_state(net.params, xs[:, 1]), hn[:, 1], rtol=1e-13, atol=1e-15)  # (L*D, H)
+
+
+def test_kernel_falls_back_only_for_state_gradients():
+    rng = np.random.default_rng(51)
+    net = _net(rng)
+    xs, ys, G = rng.normal(size=(5, 2, 2)), rng.normal(size=(5, 2, 2)), rng.normal(size=(2, 2))
+    _, g_fast, t_fast = net.bptt(net.params, xs, ys, loss="mse", fast=True)
+    _, g_np, t_np = net.bptt(net.params, xs, ys, loss="mse")
+    assert "dh0" not in t_fast and t_np["dh0"].shape == (1, 2, 2)
+    for a, b in zip(g_fast, g_np):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    for targets in (ys, None):
+        v1, g1, t1 = net.bptt(net.params, xs, targets, loss="mse", fast=True, dh_final=G)
+        v2, g2, t2 = net.bptt(net.params, xs, targets, loss="mse", dh_final=G[None])
+        assert v1 == v2
+        for a, b in zip(g1, g2):
+            np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(t1["dh0"], t2["dh0"])
+    with pytest.raises(ValueError, match="dh_final must have shape"):
+        net.bptt(net.params, xs, ys, loss="mse", dh_final=np.zeros((2, 2, 2)))
