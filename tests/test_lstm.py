@@ -12,7 +12,9 @@
   with a forget gate it shrinks by exactly f_t per step;
 * PyTorch state_dict layout: exact round trip, bias sums, extra keys, clear errors;
   forward and gradients equal torch.nn.LSTM on the same weights (if torch is installed);
-* the numba kernel against the numpy twin (float64 1e-12, float32 loose).
+* the numba kernel against the numpy twin (float64 1e-12, float32 loose);
+* state gradients (nets.seq2seq protocol): dh0, dc0 and dh_final by finite differences;
+  the truncated (dh0, dc0) against the full gradient of the first k - 1 steps.
 """
 from __future__ import annotations
 
