@@ -618,7 +618,9 @@ def _backward(params, xs, hs, a, dz, act: str, truncate: int | None, dh_final=No
             dh[t] = G.sum(axis=0)
             da[t] = dh[t] * fp[t]
             G = (G * fp[t]) @ W  # each age moves one step back; the oldest drops on the shift
-        carry = G[:-1].sum(axis=0)  # ages 0..k-2 reach h0; age k-1 would be the k-th transition
+        # a term of age j reaches h0 through j + 1 cell applications: ages 0 .. truncate-2 do
+        # (with truncate > T every age does: full BPTT, as for the weights)
+        carry = G[:truncate - 1].sum(axis=0)
     grads = RNNTrainParams(
         W=np.einsum("tbi,tbj->ij", da, hs[:-1]),
         U=np.einsum("tbi,tbj->ij", da, xs),

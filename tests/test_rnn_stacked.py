@@ -223,3 +223,25 @@ def test_truncated_bidirectional_layer_is_two_truncated_single_cells(k):
         assert np.allclose(grads.W[0, d], g.W, rtol=1e-12, atol=1e-15)
         assert np.allclose(grads.U0[d], g.U, rtol=1e-12, atol=1e-15)
         assert np.allclose(grads.b[0, d], g.b, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, T, T + 1, T + 3])
+def test_single_layer_truncated_dh0_keeps_the_paths_of_at_most_k_cell_applications(k):
+    """dL/dh0 under BPTT(k): a loss term at step s reaches h0 through s + 1 cell
+    applications, so exactly the terms s <= k - 2 contribute (the LSTM's definition); with
+    k > T every term does and dh0 equals the full-BPTT value."""
+    net = _net(1, 1)
+    xs, ys = _data()
+    p = net.train_params()
+    h0 = np.random.default_rng(7).normal(size=(B, H)) * 0.5
+    _, _, trace = net.bptt(p, xs, ys, h0, loss="mse", reduction="sum", truncate=k)
+    # the same sum of per-term gradients, term by term, from the full gradient of each prefix
+    want = np.zeros((B, H))
+    for s in range(min(k - 1, T)):
+        # loss term s alone = the many-to-one loss of the prefix x_0 .. x_s, fully backpropagated
+        _, _, tr = net.bptt(p, xs[:s + 1], ys[s], h0, loss="mse", reduction="sum")
+        want += tr["dh0"]
+    assert np.allclose(trace["dh0"], want, atol=1e-13, rtol=1e-12)
+    if k > T:
+        _, _, full = net.bptt(p, xs, ys, h0, loss="mse", reduction="sum")
+        assert np.allclose(trace["dh0"], full["dh0"], atol=1e-13, rtol=1e-12)
