@@ -70,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     cp.add_argument("--workers", type=_pos_int, default=1, help="processes for trials (results do not change)")
     cp.add_argument("--out", default="runs", help="root for run directories and the figure (default: runs)")
     cp.add_argument("--save-figure", action="store_true", help="also write figures/retention_compare.png")
+    cp.add_argument("--bins", type=int, default=12, metavar="N",
+                    help="average each curve over N geometric age bins in the figure (0: every age; default 12)")
     cp.add_argument("--all-curves", action="store_true", help="every curve of every architecture (default: the "
                     "first, headline curve of each architecture per scenario)")
     return p

@@ -22,7 +22,12 @@ Output: a table (one row per curve: n, the retention span = the largest age up t
 which fidelity stays >= 0.5, and fidelity [interval] at up to six ages taken from the
 curves' own ages, never interpolated) and one figure (:mod:`sim.plots.retention`),
 written with the pooled curves to ``OUT/compare/<UTC time>/`` and, with
-``--save-figure``, to ``figures/retention_compare.png``. Exit status as ``rnnlab run``:
+``--save-figure``, to ``figures/retention_compare.png``. In the figure (not the table), a
+curve with more than ``--bins`` ages is averaged over ``--bins`` bins of age spaced
+geometrically (ages 0 and 1 alone, then edges growing by a constant factor): the bin's
+point is (mean age, mean y) and its interval ``+- 1.96 sqrt(sum s_a^2) / m`` over the m
+ages of the bin (independent per-age estimates, as for seeds); ``--bins 0`` draws every
+age. Exit status as ``rnnlab run``:
 0 when every expectation of the runs held, 1 when one failed, 2 for a user error.
 """
 from __future__ import annotations
@@ -38,7 +43,8 @@ import numpy as np
 from .errors import UserError
 from .retention import RETENTION_FILE, X_LABEL, Y_LABEL, read_retention
 
-__all__ = ["default_retention_scenarios", "find_runs", "pool_curves", "headline", "label_curves", "table_ages",
+__all__ = ["default_retention_scenarios", "find_runs", "pool_curves", "bin_ages", "headline", "label_curves",
+           "table_ages",
            "retention_span", "compare_table", "cmd_compare"]
 
 _Z = 1.959963984540054  # 97.5 % normal quantile
@@ -134,6 +140,34 @@ def pool_curves(docs: Sequence[dict]) -> list[dict]:
             base["detail"].pop("seed", None)
         out.append(base)
     return out
+
+
+def bin_ages(curve: dict, bins: int) -> dict:
+    """``curve`` with its ages averaged over at most ``bins`` geometric age bins (module doc).
+
+    A curve with at most ``bins`` ages (or ``bins = 0``) is returned unchanged. Ages 0 and
+    1 keep bins of their own; larger ages fall in bins whose edges grow geometrically up to
+    the largest age. Empty bins are dropped.
+    """
+    x = np.asarray(curve["x"], float)
+    if bins <= 0 or len(x) <= bins:
+        return curve
+    top = float(x.max())
+    inner = np.geomspace(2.0, top + 1.0, max(bins - 1, 2)) if top >= 2.0 else np.array([top + 1.0])
+    edges = np.unique(np.concatenate([[0.0, 1.0, 2.0], np.floor(inner)]))
+    which = np.searchsorted(edges, x, side="right") - 1
+    y, lo, hi, raw = (np.asarray(curve[k], float) for k in ("y", "lo", "hi", "raw"))
+    s = (hi - lo) / (2 * _Z)
+    out = {k: [] for k in ("x", "y", "lo", "hi", "raw")}
+    for b in np.unique(which):
+        m = which == b
+        my, half = float(np.mean(y[m])), float(_Z * np.sqrt(np.sum(s[m] ** 2)) / m.sum())
+        out["x"].append(float(np.mean(x[m])))
+        out["y"].append(my)
+        out["lo"].append(my - half)
+        out["hi"].append(my + half)
+        out["raw"].append(float(np.mean(raw[m])))
+    return {**curve, **out}
 
 
 def label_curves(curves: list[dict]) -> list[dict]:
@@ -295,7 +329,8 @@ def cmd_compare(args) -> int:
     print(compare_table(curves, metric=args.metric))
     x_label = runs[0][1]["x_label"] if len({d["x_label"] for _, d in runs}) == 1 else X_LABEL
     y_label = runs[0][1]["y_label"] if len({d["y_label"] for _, d in runs}) == 1 else Y_LABEL
-    fig = retention_compare_figure(curves, metric=args.metric, x_label=x_label, y_label=y_label)
+    fig = retention_compare_figure([bin_ages(c, args.bins) for c in curves], metric=args.metric,
+                                   x_label=x_label, y_label=y_label)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     dest = out / "compare" / stamp
     for i in range(2, 1000):

@@ -238,3 +238,19 @@ def test_figure_styles_families_and_keeps_colours_distinct():
     assert fig.axes[0].get_xscale() == "symlog" and len(fig.axes[0].collections) == 12  # one band per curve
     with pytest.raises(ValueError, match="metric"):
         retention_compare_figure(curves, metric="best", x_label="a", y_label="b")
+
+
+def test_bin_ages_averages_geometric_bins_and_shrinks_intervals():
+    from sim.compare import bin_ages
+    x = list(range(100))
+    c = {"arch": "a", "family": "attractor", "x": x, "y": [0.5] * 100, "lo": [0.3] * 100, "hi": [0.7] * 100,
+         "raw": [0.5] * 100, "raw_label": "m", "n": 4, "detail": {}}
+    b = bin_ages(c, 12)
+    assert 3 <= len(b["x"]) <= 12
+    assert b["x"][:2] == [0.0, 1.0]  # ages 0 and 1 keep their own bins
+    assert np.all(np.diff(b["x"]) > 0) and np.allclose(b["y"], 0.5)
+    # a bin of m ages with equal half-widths h has half-width h / sqrt(m)
+    halves = np.asarray(b["hi"]) - np.asarray(b["y"])
+    assert np.isclose(halves[0], 0.2)  # age 0 alone
+    assert np.all(halves[2:] < 0.2) and halves[-1] < halves[2]  # wider bins at larger ages
+    assert bin_ages(c, 0) is c and bin_ages({**c, "x": x[:10]}, 12)["x"] == x[:10]
