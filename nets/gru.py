@@ -73,7 +73,7 @@ from .gru_reference import stack_backward as _stack_backward
 from .gru_reference import stack_forward as _stack_forward
 from .init import INITS, init_matrix
 from .sequence_io import apply_output as _apply_output
-from .sequence_io import check_truncate, micro_ticks, sequence_inputs, sequence_targets
+from .sequence_io import check_truncate, micro_ticks, sequence_inputs, sequence_targets, torch_layers
 
 __all__ = ["GRU", "GRUState", "GRUTrainParams", "cell_forward", "cell_backward"]
 
@@ -243,21 +243,7 @@ class GRU(Net):
             reset="after", update="cho" (the defaults).
         V, c : output layer (default: ``out.*`` from sd, else V = I, c = 0).
         """
-        sd = {k: np.asarray(v, dtype=np.float64) for k, v in sd.items()}
-        known = {"out.weight", "out.bias"}
-        L = 0
-        while f"weight_ih_l{L}" in sd:
-            L += 1
-        if L == 0:
-            raise ValueError("state dict has no 'weight_ih_l0'")
-        D = 2 if "weight_ih_l0_reverse" in sd else 1
-        sfx = ["", "_reverse"][:D]
-        names = [f"{w}_l{k}{s}" for k in range(L) for s in sfx
-                 for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
-        missing = [n for n in names if n not in sd]
-        extra = sorted(set(sd) - set(names) - known)
-        if missing or extra:
-            raise ValueError(f"state dict keys do not describe a {L}-layer GRU: missing {missing}, unknown {extra}")
+        sd, L, D, sfx = torch_layers(sd, "GRU")
         H = sd["weight_hh_l0"].shape[1]
         U0 = np.stack([sd[f"weight_ih_l0{s}"] for s in sfx])
         U = np.stack([np.stack([sd[f"weight_ih_l{k}{s}"] for s in sfx]) for k in range(1, L)]) if L > 1 \

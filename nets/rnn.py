@@ -63,7 +63,7 @@ from ._kernels import rnn as _k
 from .activations import ACTIVATIONS, activation, derivative
 from .init import INITS, init_matrix
 from .sequence_io import apply_output as _apply_output
-from .sequence_io import batch_state, check_truncate, micro_ticks, sequence_inputs, sequence_targets
+from .sequence_io import batch_state, check_truncate, micro_ticks, sequence_inputs, sequence_targets, torch_layers
 from .rnn_stack import RNNStackParams, check_stack_shapes, stack_backward, stack_forward
 
 __all__ = ["RNN", "RNNState", "RNNParams", "RNNTrainParams", "RNNStackParams", "forward_sequence",
@@ -249,20 +249,7 @@ class RNN(Net):
         (an ``nn.Linear`` called ``out``, as in :mod:`nets.gru`). activation: "tanh" / "relu"
         (torch's nonlinearity). Default V = I, c = 0.
         """
-        sd = {k: np.asarray(v, dtype=np.float64) for k, v in sd.items()}
-        L = 0
-        while f"weight_ih_l{L}" in sd:
-            L += 1
-        if L == 0:
-            raise ValueError("state dict has no 'weight_ih_l0'")
-        D = 2 if "weight_ih_l0_reverse" in sd else 1
-        sfx = ["", "_reverse"][:D]
-        names = [f"{w}_l{k}{s}" for k in range(L) for s in sfx
-                 for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
-        missing = [n for n in names if n not in sd]
-        extra = sorted(set(sd) - set(names) - {"out.weight", "out.bias"})
-        if missing or extra:
-            raise ValueError(f"state dict keys do not describe a {L}-layer RNN: missing {missing}, unknown {extra}")
+        sd, L, D, sfx = torch_layers(sd, "RNN")
         H = sd["weight_hh_l0"].shape[0]
         U0 = np.stack([sd[f"weight_ih_l0{s}"] for s in sfx])
         U = np.array([[sd[f"weight_ih_l{k}{s}"] for s in sfx] for k in range(1, L)]).reshape(L - 1, D, H, D * H)

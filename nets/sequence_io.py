@@ -13,7 +13,7 @@ import numpy as np
 
 from .activations import sigmoid, softmax
 
-__all__ = ["sequence_inputs", "sequence_targets", "check_truncate", "apply_output", "batch_state",
+__all__ = ["torch_layers", "sequence_inputs", "sequence_targets", "check_truncate", "apply_output", "batch_state",
            "micro_ticks"]
 
 
@@ -95,3 +95,27 @@ def micro_ticks(ticks: list, micro_every: int, phase: int) -> tuple[list, list, 
                 micro.append(ticks[k])
                 micro_at.append(k + 1)
     return micro, micro_at, phase
+
+
+def torch_layers(sd, net: str) -> tuple[dict, int, int, list[str]]:
+    """Read the layout of a PyTorch ``nn.RNN``/``nn.GRU`` state dict (plain arrays).
+
+    Returns the dict as float64 arrays, the number of layers L, of directions D and the
+    key suffixes (``""``, ``"_reverse"``). Raises ValueError naming the missing and the
+    unknown keys (besides an output layer ``out.weight``/``out.bias``).
+    """
+    sd = {k: np.asarray(v, dtype=np.float64) for k, v in sd.items()}
+    L = 0
+    while f"weight_ih_l{L}" in sd:
+        L += 1
+    if L == 0:
+        raise ValueError("state dict has no 'weight_ih_l0'")
+    D = 2 if "weight_ih_l0_reverse" in sd else 1
+    sfx = ["", "_reverse"][:D]
+    names = [f"{w}_l{k}{s}" for k in range(L) for s in sfx
+             for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+    missing = [n for n in names if n not in sd]
+    extra = sorted(set(sd) - set(names) - {"out.weight", "out.bias"})
+    if missing or extra:
+        raise ValueError(f"state dict keys do not describe a {L}-layer {net}: missing {missing}, unknown {extra}")
+    return sd, L, D, sfx
