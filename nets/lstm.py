@@ -12,6 +12,7 @@ U (4H, I) input, b (4H,) bias, P (3, H) diagonal peepholes, G (3H, 3H) gate recu
     o_t = sigma(a_o + P_o * c_t + G_o q_{t-1})      output gate; note the peephole sees c_t
     h_t = o_t * act_h(c_t)
     y_t = out(V h_t + c)                            output layer (identity, sigmoid, softmax)
+    y_t = out(V h_t + S x_t + c)                    the same with ``shortcut``: S (K, I)
 
 with q_{t-1} = (i_{t-1}, f_{t-1}, o_{t-1}) (3H,), q_{-1} = 0. Peepholes (Gers, Schraudolph &
 Schmidhuber 2002) are the P terms, present only when ``peepholes``; G only for FGR.
@@ -42,11 +43,18 @@ override the variant's default; contradicting what the variant defines (e.g. NFG
 ``forget_gate=True``) is a ValueError. A gate that is absent (or the coupled f) keeps its
 rows in W, U, b (PyTorch layout); they receive zero gradient.
 
+Shortcut (``shortcut=True``): direct input -> output connections S (K, I) added to the
+output layer's net input, as in the 1997 experiments ("plus direct input-output
+connections", e.g. Exp. 2a); x_t is the net's input (layer 0's, with several layers or
+both directions too). BPTT: dS = sum_t dz_t x_t^T; nothing else changes (S does not feed
+the cells). torch.nn.LSTM has no such weight: :meth:`LSTM.state_dict` refuses a shortcut
+net unless ``extras=True`` (key ``shortcut.weight``) or ``output_layer=False``.
+
 Layers and directions as in ``torch.nn.LSTM``: layer l > 0 reads the concatenated outputs
 (forward, reverse) of layer l - 1; the reverse direction runs over the reversed sequence;
 the output layer reads the top layer's concatenation (T, B, D H). Parameter names: for one
-layer and one direction ``W, U, b[, P][, G], V, c``; otherwise ``W_l{k}``, ``U_l{k}``, ...
-and ``..._reverse`` for the backward direction, then ``V, c``.
+layer and one direction ``W, U, b[, P][, G], V, c[, S]``; otherwise ``W_l{k}``, ``U_l{k}``, ...
+and ``..._reverse`` for the backward direction, then ``V, c[, S]``.
 
 Training (:meth:`LSTM.bptt`): backpropagation through time (Werbos 1990) through every
 path; per step, with dh_t = dL/dh_t (from the loss and from step t+1) and the
@@ -93,7 +101,8 @@ adds them (b = b_ih + b_hh), export writes b_ih = b, b_hh = 0, so net -> dict ->
 exact. Configurations torch cannot express (peepholes, FGR, any Greff variant other than
 vanilla-without-peepholes, other squashes) are exported only with ``extras=True``, which
 adds the keys ``peephole_l{k}[_reverse]`` (3, H) and ``gate_recurrence_l{k}[_reverse]``
-(3H, 3H); the switches themselves are not arrays and are passed to ``from_state_dict``.
+(3H, 3H), and ``shortcut.weight`` (K, I) = S (read back by ``from_state_dict``, which then
+sets ``shortcut``); the other switches are not arrays and are passed to ``from_state_dict``.
 """
 from __future__ import annotations
 
@@ -151,10 +160,10 @@ def _block_names(cell: Cell) -> tuple[str, ...]:
     return ("W", "U", "b") + (("P",) if cell.peepholes else ()) + (("G",) if cell.gate_recurrence else ())
 
 
-def _field_names(cell: Cell, n_layers: int, n_dirs: int) -> tuple[str, ...]:
+def _field_names(cell: Cell, n_layers: int, n_dirs: int, shortcut: bool = False) -> tuple[str, ...]:
     single = n_layers == 1 and n_dirs == 1
     return tuple(name + _suffix(l, d, single) for l in range(n_layers) for d in range(n_dirs)
-                 for name in _block_names(cell)) + ("V", "c")
+                 for name in _block_names(cell)) + ("V", "c") + (("S",) if shortcut else ())
 
 
 @register
@@ -164,14 +173,16 @@ class LSTM(Net):
     Parameters
     ----------
     weights : NamedTuple or dict of arrays named as in the module docstring
-        (``W, U, b[, P][, G][, V, c]`` for one layer and direction; ``W_l0, ...`` else).
-        Without V, c the output is y_t = h_t (V = I, c = 0).
+        (``W, U, b[, P][, G][, V, c][, S]`` for one layer and direction; ``W_l0, ...`` else).
+        Without V, c the output is y_t = h_t (V = I, c = 0); without S (with ``shortcut``), S = 0.
     n_layers : int >= 1
     bidirectional : bool
     variant : one of :data:`VARIANTS`
     forget_gate, peepholes : bool, optional (the variant's default when None)
     cell_input : one of :data:`CELL_INPUTS`, optional;  cell_output : one of :data:`CELL_OUTPUTS`
     output : {"identity", "sigmoid", "softmax"}
+    shortcut : bool
+        Direct input -> output connections S (K, I): y_t = out(V h_t + S x_t + c).
     """
 
     kind: ClassVar[str] = "lstm"
@@ -194,11 +205,12 @@ class LSTM(Net):
         "forget_bias": Key("float", default=1.0, doc="initial forget-gate bias (Gers 2000; Jozefowicz 2015)"),
         "input_bias": Key("float", default=None, doc="initial input-gate bias (default: drawn by init)"),
         "output_bias": Key("float", default=None, doc="initial output-gate bias (default: drawn by init)"),
+        "shortcut": Key("bool", default=False, doc="direct input -> output connections S (K, I) (1997)"),
     }
 
     def __init__(self, weights, *, n_layers: int = 1, bidirectional: bool = False, variant: str = "vanilla",
                  forget_gate: bool | None = None, peepholes: bool | None = None, cell_input: str | None = None,
-                 cell_output: str | None = None, output: str = "identity"):
+                 cell_output: str | None = None, output: str = "identity", shortcut: bool = False):
         self.cell = resolve_cell(variant, forget_gate=forget_gate, peepholes=peepholes,
                                  cell_input=cell_input, cell_output=cell_output)
         self.variant = variant
@@ -209,12 +221,15 @@ class LSTM(Net):
         if output not in _OUTPUTS:
             raise ValueError(f"unknown output {output!r}; expected one of {', '.join(_OUTPUTS)}")
         self.output_activation = output
+        if not isinstance(shortcut, (bool, np.bool_)):
+            raise ValueError(f"shortcut must be a bool, got {shortcut!r}")
+        self.shortcut = bool(shortcut)
         w = dict(weights._asdict()) if hasattr(weights, "_asdict") else dict(weights)
-        names = _field_names(self.cell, self.n_layers, self.n_dirs)
+        names = _field_names(self.cell, self.n_layers, self.n_dirs, self.shortcut)
         extra = sorted(set(w) - set(names))
         if extra:
             raise ValueError(f"unexpected weights {extra} for this configuration; expected {list(names)}")
-        missing = [n for n in names if n not in w and n not in ("V", "c")]
+        missing = [n for n in names if n not in w and n not in ("V", "c", "S")]
         if missing:
             raise ValueError(f"missing weights {missing} (expected {list(names)})")
         W0 = np.asarray(w[names[0]])
@@ -234,6 +249,11 @@ class LSTM(Net):
         w.setdefault("c", np.zeros(np.shape(w["V"])[0]))
         shapes["V"] = (np.shape(w["V"])[0], D * H) if np.ndim(w["V"]) == 2 and np.shape(w["V"])[0] >= 1 else None
         shapes["c"] = (shapes["V"][0],) if shapes["V"] else None
+        if self.shortcut:
+            n_x = shapes["U" + _suffix(0, 0, self.n_layers == 1 and D == 1)][1]
+            if shapes["V"]:
+                w.setdefault("S", np.zeros((shapes["V"][0], n_x)))
+            shapes["S"] = (shapes["V"][0], n_x) if shapes["V"] else None
         arrays = []
         for n in names:
             a = np.array(w[n], dtype=np.float64, copy=True)
@@ -261,7 +281,7 @@ class LSTM(Net):
         return {"n_layers": self.n_layers, "bidirectional": self.bidirectional, "variant": self.variant,
                 "forget_gate": self.cell.forget_gate, "peepholes": self.cell.peepholes,
                 "cell_input": self.cell.cell_input, "cell_output": self.cell.cell_output,
-                "output": self.output_activation}
+                "output": self.output_activation, "shortcut": self.shortcut}
 
     def describe(self):
         return {"kind": self.kind, "n_units": self.n_units, "n_inputs": self.n_inputs,
@@ -276,7 +296,8 @@ class LSTM(Net):
         orthogonal per block); biases U(-r, r) for "uniform" and "torch" (r = 1/sqrt(H)),
         zero otherwise; then the forget-gate bias is set to ``forget_bias`` and the input-
         and output-gate biases to ``input_bias`` / ``output_bias`` when given. Peepholes
-        and gate recurrence are drawn like W; V like U, c like b.
+        and gate recurrence are drawn like W; V like U, c like b; the shortcut S (K, I) like
+        V, drawn last (a net without it draws the same numbers as before).
         """
         get = lambda k: net_cfg.get(k, cls.config_keys[k].default)  # noqa: E731
         I, H, K = net_cfg["n_inputs"], net_cfg["n_hidden"], net_cfg["n_outputs"]
@@ -316,9 +337,11 @@ class LSTM(Net):
         w["V"] = mat(K, D * H) if scheme != "identity" or K == D * H else init_matrix(
             "xavier", (K, D * H), rng=rng)
         w["c"] = bias(K)
+        if get("shortcut"):
+            w["S"] = mat(K, I) if scheme != "identity" or K == I else init_matrix("xavier", (K, I), rng=rng)
         return cls(w, n_layers=L, bidirectional=D == 2, variant=get("variant"), forget_gate=get("forget_gate"),
                    peepholes=get("peepholes"), cell_input=get("cell_input"), cell_output=get("cell_output"),
-                   output=get("output"))
+                   output=get("output"), shortcut=bool(get("shortcut")))
 
     def train_params(self):
         """The trainable parameters (the NamedTuple ``self.params``), as :meth:`bptt` takes them."""
@@ -350,10 +373,15 @@ class LSTM(Net):
         ``output_layer`` also ``out.weight`` (= V) and ``out.bias`` (= c), the names of an
         ``nn.Linear`` called ``out``. A configuration torch cannot express raises a
         ValueError unless ``extras=True``, which adds ``peephole_l{k}`` / ``gate_recurrence_l{k}``.
+        The shortcut S (no torch weight) likewise: with ``output_layer`` a shortcut net raises
+        a ValueError unless ``extras=True``, which adds ``shortcut.weight`` (K, I).
         """
         if not self.torch_compatible() and not extras:
             raise ValueError(f"torch.nn.LSTM cannot express this cell ({self.cell}); pass extras=True to "
                              "export it with the extra keys peephole_l{k} / gate_recurrence_l{k}")
+        if self.shortcut and output_layer and not extras:
+            raise ValueError("torch has no weight for the input -> output shortcut S of this net; pass "
+                             "extras=True to export it as 'shortcut.weight', or output_layer=False")
         sd = {}
         for l, dirs in enumerate(self._blocks(self.params)):
             for d, blk in enumerate(dirs):
@@ -368,6 +396,8 @@ class LSTM(Net):
                     sd["gate_recurrence" + s] = np.array(blk["G"])
         if output_layer:
             sd["out.weight"], sd["out.bias"] = np.array(self.params.V), np.array(self.params.c)
+            if self.shortcut:
+                sd["shortcut.weight"] = np.array(self.params.S)
         return sd
 
     @classmethod
@@ -375,7 +405,8 @@ class LSTM(Net):
         """A net from ``torch.nn.LSTM.state_dict()`` arrays (numpy, or anything array-like).
 
         Layers and directions are read from the keys; b = bias_ih + bias_hh. The output layer
-        comes from ``V``/``c`` or the keys ``out.weight``/``out.bias`` (else y = h).
+        comes from ``V``/``c`` or the keys ``out.weight``/``out.bias`` (else y = h); a key
+        ``shortcut.weight`` (from ``state_dict(extras=True)``) is the shortcut S.
         ``switches``: variant, forget_gate, peepholes, cell_input, cell_output (defaults:
         the torch cell, i.e. variant "vanilla" with peepholes=False).
         """
@@ -392,7 +423,7 @@ class LSTM(Net):
             switches.setdefault("variant", "FGR")
         known = {f"{p}_l{l}{r}" for l in range(L) for r in ("", "_reverse")[:D]
                  for p in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "peephole", "gate_recurrence")}
-        unknown = sorted(set(sd) - known - {"out.weight", "out.bias"})
+        unknown = sorted(set(sd) - known - {"out.weight", "out.bias", "shortcut.weight"})
         if unknown:
             raise ValueError(f"unexpected state_dict keys {unknown}")
         single = L == 1 and D == 1
@@ -412,6 +443,9 @@ class LSTM(Net):
             w["V"] = V
             if c is not None:
                 w["c"] = c
+        if "shortcut.weight" in sd:
+            w["S"] = sd["shortcut.weight"]
+            switches.setdefault("shortcut", True)
         return cls(w, n_layers=L, bidirectional=D == 2, output=output, **switches)
 
     # --- state and step (the clocked dynamical system) ----------------------------------
@@ -548,8 +582,13 @@ class LSTM(Net):
         params = self._check_params(params)
         h0, c0 = self._batch_state(state0, xs3.shape[1])
         top, _, _ = self._forward_all(params, xs3, h0, c0)
-        y = _apply_output(self.output_activation, top @ params.V.T + params.c)
+        y = _apply_output(self.output_activation, self._net_input(params, top, xs3))
         return (top[:, 0], y[:, 0]) if squeeze else (top, y)
+
+    def _net_input(self, params, h, x):
+        """The output layer's net input z = V h + c (+ S x with the shortcut), (..., K)."""
+        z = h @ params.V.T + params.c
+        return z + x @ params.S.T if self.shortcut else z
 
     def _check_params(self, params, dtype=np.float64):
         fields = self.params._fields
@@ -618,7 +657,7 @@ class LSTM(Net):
         fast : bool
             Use the fused numba kernel (:mod:`nets._kernels.lstm`) when it covers the
             configuration (one layer, one direction, every switch but CIFG and FGR, full
-            BPTT, MSE with an identity output, BCE with sigmoid, cross-entropy with
+            BPTT, MSE with an identity or sigmoid output, BCE with sigmoid, cross-entropy with
             softmax), else the numpy path; both agree to ~1e-14 in float64. float32
             params are computed in float32 by the kernel (elementwise math in float64).
         dh_final : LSTMState or (Gh, Gc) pair, or one array Gh, optional
@@ -657,14 +696,17 @@ class LSTM(Net):
         h0, c0 = self._batch_state(state0, B)
         top, caches, inputs = self._forward_all(params, xs3, h0, c0)
         dz = np.zeros((T, B, K))
-        z_of = lambda hh: hh @ params.V.T + params.c  # noqa: E731
         if ys is None:  # no loss terms of its own (an encoder: only dh_final drives the gradient)
             value = 0.0
         elif ys.ndim == 3:
-            value, dz[:] = output_loss(loss, self.output_activation, z_of(top), ys, reduction=reduction)
+            value, dz[:] = output_loss(loss, self.output_activation, self._net_input(params, top, xs3), ys,
+                                       reduction=reduction)
         else:
-            value, dz[-1] = output_loss(loss, self.output_activation, z_of(top[-1]), ys, reduction=reduction)
+            value, dz[-1] = output_loss(loss, self.output_activation, self._net_input(params, top[-1], xs3[-1]),
+                                        ys, reduction=reduction)
         grads = {"V": np.einsum("tbk,tbh->kh", dz, top), "c": dz.sum(axis=(0, 1))}
+        if self.shortcut:
+            grads["S"] = np.einsum("tbk,tbi->ki", dz, xs3)
         H, D = self.n_hidden, self.n_dirs
         single = self.n_layers == 1 and D == 1
         dtop = dz @ params.V  # (T, B, D*H)

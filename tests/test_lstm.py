@@ -404,7 +404,13 @@ KERNEL_CASES = [({}, "mse", "identity", False, 1), ({"peepholes": False}, "cross
                 ({"forget_gate": False, "cell_input": "logistic2", "cell_output": "logistic1"}, "cross_entropy",
                  "softmax", False, 2),
                 ({"variant": "NIG"}, "mse", "identity", False, 2), ({"variant": "NIAF"}, "bce", "sigmoid", False, 1),
-                ({"variant": "NOAF"}, "mse", "identity", True, 10)]
+                ({"variant": "NOAF"}, "mse", "identity", True, 10),
+                ({"variant": "NOG", "forget_gate": False, "peepholes": False, "cell_input": "logistic",  # 1997 Exp. 2a
+                  "cell_output": "identity", "shortcut": True}, "bce", "sigmoid", False, 1),
+                ({"variant": "NOG", "forget_gate": False, "peepholes": False, "cell_input": "logistic",
+                  "cell_output": "identity", "shortcut": True}, "mse", "sigmoid", True, 2),
+                ({"shortcut": True}, "mse", "identity", True, 3),
+                ({"shortcut": True, "peepholes": False}, "cross_entropy", "softmax", False, 9)]
 
 
 @pytest.mark.parametrize("kw,loss,out,many_to_one,Bk", KERNEL_CASES)

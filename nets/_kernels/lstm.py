@@ -3,14 +3,14 @@ r"""Fused forward + full BPTT of one LSTM layer with its output layer and loss (
 Covers one layer, one direction, every switch of :mod:`nets.lstm` except the coupled
 gates (CIFG) and the gate recurrence (FGR): each of the gates i, f, o present or fixed
 at 1, peepholes or not, every cell-input and output squash; full BPTT; and three
-loss/output pairs: MSE with an identity output, BCE with a sigmoid output, cross-entropy with a softmax
-output, a target per step (Ty = T) or after the last step (Ty = 1). The equations are
+loss/output pairs: MSE with an identity or a sigmoid output, BCE with a sigmoid output, cross-entropy with
+a softmax output, a target per step (Ty = T) or after the last step (Ty = 1). The equations are
 those of :mod:`nets.lstm` (its numpy path, ``LSTM.bptt(fast=False)``, is the twin;
 tests/test_lstm.py checks agreement to 1e-12 in float64):
 
     a_t = U x_t + W h_{t-1} + b;  i = s(a_i + P_i c_{t-1}), f = s(a_f + P_f c_{t-1}),
     g = act_g(a_g), c_t = f c_{t-1} + i g, o = s(a_o + P_o c_t), h_t = o act_h(c_t),
-    z_t = V h_t + c
+    z_t = V h_t + c  (+ S x_t with the input -> output shortcut)
 
 Switches are branch-free constants (a missing gate: i = 0 * s(.) + 1; a squash:
 y = m s(k x) + a, tanh = 2 s(2x) - 1, or x; its derivative a quadratic in y, see
@@ -48,7 +48,7 @@ from .vecmath import sigmoid as _sig
 __all__ = ["lstm_bptt", "covers", "bptt_fast", "LOSS_CODES", "SQUASHES"]
 
 #: (loss name, output) -> code of the kernel's loss branch
-LOSS_CODES = {("mse", "identity"): 0, ("bce", "sigmoid"): 1, ("cross_entropy", "softmax"): 2}
+LOSS_CODES = {("mse", "identity"): 0, ("bce", "sigmoid"): 1, ("cross_entropy", "softmax"): 2, ("mse", "sigmoid"): 3}
 
 #: squash -> (m, k, a, identity, d0, d1, d2): y = m sigma(k x) + a (or x when identity = 1),
 #: dy/dx = d0 + d1 y + d2 y^2 (tanh = 2 sigma(2x) - 1: 1 - y^2; sigma: y - y^2;
@@ -64,25 +64,28 @@ def lstm_bptt(p, xs, ys, state0, cfg, work, g):
 
     Parameters
     ----------
-    p : tuple (W (4H, H), U (4H, I), b (4H,), P (3, H), V (K, H), c (K,)), C-contiguous
-        (P is ignored, and may be zeros, without peepholes)
+    p : tuple (W (4H, H), U (4H, I), b (4H,), P (3, H), V (K, H), c (K,), S (K, I)),
+        C-contiguous (P is ignored, and may be zeros, without peepholes; S likewise
+        without the shortcut)
     xs : ndarray (T, B, I);  ys : ndarray (Ty, B, K), Ty = T or 1 (the last step)
     state0 : tuple (h0 (B, H), c0 (B, H))
     cfg : tuple (scale, loss code of :data:`LOSS_CODES`, (peepholes, input gate, forget
-        gate, output gate) as 0./1., squash constants of act_g, of act_h (:data:`SQUASHES`))
+        gate, output gate) as 0./1., squash constants of act_g, of act_h (:data:`SQUASHES`),
+        shortcut as bool)
         scale = 1 / (number of scored terms) for the mean, 1 for the sum
     work : tuple of outputs (hs (T+1, B, H), cs (T+1, B, H), act (T, B, 4H) gate
         activations i, f, g, o, hc (T, B, H) act_h(c_t), dh_norm (T,), dc_norm (T,))
-    g : tuple (dW, dU, db, dP, dV, dc) shaped like p, outputs (overwritten)
+    g : tuple (dW, dU, db, dP, dV, dc, dS) shaped like p, outputs (overwritten; dS only
+        with the shortcut)
 
     Returns
     -------
     loss : float
     """
-    W, U, b, P, V, c = p
-    dW, dU, db, dP, dV, dc = g
+    W, U, b, P, V, c, S = p
+    dW, dU, db, dP, dV, dc, dS = g
     hs, cs, act, hcs, dh_norm, dc_norm = work
-    scale, code, gates, gq, hq = cfg
+    scale, code, gates, gq, hq, shortcut = cfg
     peep, ig, fg, og = gates
     g_m, g_k, g_a, g_id, g_d0, g_d1, g_d2 = gq
     h_m, h_k, h_a, h_id, h_d0, h_d1, h_d2 = hq
@@ -132,6 +135,9 @@ def lstm_bptt(p, xs, ys, state0, cfg, work, g):
     # loss on the scored steps: Z becomes dL/dz
     hy = hs[t0 + 1:].reshape(Ty * B, H)
     Z = np.dot(hy, VT)  # (Ty*B, K)
+    xy = xs[t0:].reshape(Ty * B, I)
+    if shortcut:
+        Z += np.dot(xy, np.ascontiguousarray(S.T))
     yf = ys.reshape(Ty * B, K)
     loss = 0.0
     for r in range(Ty * B):
@@ -142,6 +148,12 @@ def lstm_bptt(p, xs, ys, state0, cfg, work, g):
                 e = Z[r, k] - yf[r, k]
                 loss += e * e
                 Z[r, k] = 2.0 * scale * e
+        elif code == 3:  # MSE of y = s(z) (the 1997 experiments' logistic outputs)
+            for k in range(K):
+                y = _sig(Z[r, k])
+                e = y - yf[r, k]
+                loss += e * e
+                Z[r, k] = 2.0 * scale * e * y * (1.0 - y)
         elif code == 1:
             for k in range(K):
                 z = Z[r, k]
@@ -167,6 +179,8 @@ def lstm_bptt(p, xs, ys, state0, cfg, work, g):
         for k in range(K):
             dc[k] += Z[r, k]
     dV[:, :] = np.dot(Z.T, hy)
+    if shortcut:
+        dS[:, :] = np.dot(Z.T, xy)
     Dout = np.dot(Z, V)  # (Ty*B, H)
     # backward
     DA = np.empty((T * B, H4), dt)
@@ -264,17 +278,18 @@ def bptt_fast(net, params, xs, ys, state0, loss, reduction, squeeze):
         scale = 1.0 / max(y3.size // K if code == 2 else y3.size, 1)
     peep = net.cell.peepholes
     P = params.P if peep else np.zeros((3, H), dtype)
-    p = tuple(np.ascontiguousarray(a, dtype=dtype) for a in (params.W, params.U, params.b, P, params.V, params.c))
+    S = params.S if net.shortcut else np.zeros((K, xs.shape[2]), dtype)
+    p = tuple(np.ascontiguousarray(a, dtype=dtype) for a in (params.W, params.U, params.b, P, params.V, params.c, S))
     h0, c0 = net._batch_state(state0, B, dtype)
     cell = net.cell
     gates = tuple(1.0 if on else 0.0 for on in (peep, cell.input_gate, cell.forget_gate, cell.output_gate))
-    cfg = (float(scale), code, gates, SQUASHES[cell.cell_input], SQUASHES[cell.cell_output])
+    cfg = (float(scale), code, gates, SQUASHES[cell.cell_input], SQUASHES[cell.cell_output], net.shortcut)
     work = (np.empty((T + 1, B, H), dtype), np.empty((T + 1, B, H), dtype), np.empty((T, B, 4 * H), dtype),
             np.empty((T, B, H), dtype), np.empty(T, dtype), np.empty(T, dtype))
     g = tuple(np.empty_like(a) for a in p)
     value = lstm_bptt(p, np.ascontiguousarray(xs, dtype=dtype), y3, (np.ascontiguousarray(h0[0]),
                       np.ascontiguousarray(c0[0])), cfg, work, g)
-    grads = dict(zip(("W", "U", "b", "P", "V", "c"), g))
+    grads = dict(zip(("W", "U", "b", "P", "V", "c", "S"), g))
     out = type(params)(*(grads[n] for n in params._fields))
     hs, cs, actv, _, dh_norm, dc_norm = work
     gates = {k: actv[..., n * H:(n + 1) * H] for n, k in enumerate("ifgo")}
