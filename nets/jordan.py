@@ -30,10 +30,12 @@ Gradients (:meth:`Jordan.bptt`) of a loss L over the outputs (see :mod:`sim.trai
   fed-back outputs as constants (the teacher-forcing gradient with the net's own outputs as
   the teacher), truncate >= T is full BPTT.
 
-``trace["dh_norm"][t] = ||dL/dh_t||``. There is no fused numba BPTT kernel for this net
-(the J1 nets are tiny); ``fast=True`` silently uses the numpy path. The numba
-:meth:`Jordan.rollout` (the free-running generation tick of :mod:`nets._kernels.jordan`) has
-:meth:`Jordan.step` as its twin.
+``trace["dh_norm"][t] = ||dL/dh_t||``. ``bptt(fast=True)`` runs the fused forward + BPTT
+kernel :func:`nets._kernels.jordan.bptt` (its twin: this module's numpy path) when it
+covers the configuration (mse with an identity or sigmoid output, bce with a sigmoid
+output; teacher forcing, or free running without truncation) and the numpy path
+otherwise. The numba :meth:`Jordan.rollout` (the free-running generation tick of
+:mod:`nets._kernels.jordan`) has :meth:`Jordan.step` as its twin.
 """
 from __future__ import annotations
 
@@ -152,8 +154,10 @@ class Jordan(Net):
     }
     rules: ClassVar[dict[str, dict[str, Key]]] = {
         "backprop": {
-            "lr": Key("float", default=0.5, min=0.0, doc="learning rate on E = 1/2 sum (y - t)^2 per sequence"),
+            "lr": Key("float", default=0.5, min=0.0, doc="learning rate on the per-sequence loss E"),
             "epochs": Key("int", default=2000, min=1, doc="maximum passes through the training sequences"),
+            "loss": Key("str", default="mse", choices=("mse", "bce"),
+                        doc="E = 1/2 sum (y - t)^2 (mse) or the summed cross-entropy of sigmoid outputs (bce)"),
         },
     }
 
@@ -250,28 +254,49 @@ class Jordan(Net):
                              f"got {teacher.shape}")
         return teacher
 
-    def run(self, params, xs, state0=None, *, teacher=None) -> JordanRun:
+    def run(self, params, xs, state0=None, *, teacher=None, fast: bool = False) -> JordanRun:
         """The full forward pass (all intermediate arrays); free running unless ``teacher``
-        (targets (T, B, K) or (T, K), fed back instead of the outputs) is given."""
+        (targets (T, B, K) or (T, K), fed back instead of the outputs) is given.
+
+        ``fast``: the numba twin :func:`nets._kernels.jordan.run` (identity or sigmoid
+        output; numpy otherwise), float64, equal to ~1e-15."""
         xs3, squeeze = self._xs(xs)
         T, B, _ = xs3.shape
-        run = jordan_forward(params, xs3, self._batch_s0(state0, B), mu=self.mu, act=self.activation,
-                             out=self.output_activation, teacher=self._teacher(teacher, T, B, squeeze))
+        teacher = self._teacher(teacher, T, B, squeeze)
+        s0 = self._batch_s0(state0, B)
+        if fast and self.output_activation in ("identity", "sigmoid"):
+            run = self._run_fast(params, xs3, s0, teacher)
+        else:
+            run = jordan_forward(params, xs3, s0, mu=self.mu, act=self.activation, out=self.output_activation,
+                                 teacher=teacher)
         if squeeze:
             return JordanRun(*(a[:, 0] for a in run[:5]), run.s_next[0])
         return run
 
-    def forward(self, params, xs, state0=None, *, teacher=None) -> tuple[np.ndarray, np.ndarray]:
+    def _run_fast(self, params, xs, s0, teacher) -> JordanRun:
+        f64 = lambda a: np.ascontiguousarray(a, dtype=np.float64)  # noqa: E731
+        p = tuple(f64(a) for a in params)
+        T, B, _ = xs.shape
+        H, K = p[0].shape
+        S, Hs, Y = np.empty((T, B, K)), np.empty((T, B, H)), np.empty((T, B, K))
+        A, Z, s_next = np.empty((T * B, H)), np.empty((T * B, K)), np.empty((B, K))
+        tf = teacher is not None
+        _k.run(p, f64(xs), f64(s0), f64(teacher) if tf else np.empty((0, 0, 0)), tf, self.mu,
+               _ACT_CODE[self.activation], _OUT_CODE[self.output_activation], S, A, Hs, Z, Y, s_next)
+        return JordanRun(S, A.reshape(T, B, H), Hs, Z.reshape(T, B, K), Y, s_next)
+
+    def forward(self, params, xs, state0=None, *, teacher=None, fast: bool = False
+                ) -> tuple[np.ndarray, np.ndarray]:
         """Hidden states h (T, B, H) and outputs y (T, B, K) ((T, H), (T, K) for xs (T, I)).
 
         Free running (generation: the net's own outputs are fed back) unless ``teacher``.
         """
-        run = self.run(params, xs, state0, teacher=teacher)
+        run = self.run(params, xs, state0, teacher=teacher, fast=fast)
         return run.h, run.y
 
-    def generate(self, params, xs, state0=None) -> tuple[np.ndarray, np.ndarray]:
+    def generate(self, params, xs, state0=None, *, fast: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Free-running outputs y (T, [B,] K) and the state after the last step ([B,] K)."""
-        run = self.run(params, xs, state0)
+        run = self.run(params, xs, state0, fast=fast)
         return run.y, run.s_next
 
     def bptt(self, params, xs, ys, state0=None, *, loss, truncate: int | None = None,
@@ -288,7 +313,11 @@ class Jordan(Net):
         loss : str or sim.train.Loss
         truncate : int >= 1, optional (free running only; see the module docstring)
         reduction : {"mean", "sum"}
-        fast : bool, accepted for the common interface; there is no fused kernel
+        fast : bool
+            Use the fused numba kernel (:func:`nets._kernels.jordan.bptt`) when it covers
+            the configuration (mse with an identity or sigmoid output, bce with a sigmoid
+            output; teacher forcing, or free running without truncation), else numpy.
+            With float32 params the kernel computes in float32 (grads float32).
         teacher_forcing : bool, optional; the net's setting by default
 
         Returns
@@ -299,6 +328,7 @@ class Jordan(Net):
         """
         check_truncate(truncate)
         tf = self.teacher_forcing if teacher_forcing is None else bool(teacher_forcing)
+        f32 = all(np.asarray(p).dtype == np.float32 for p in params)
         params = JordanParams(*(np.asarray(p, dtype=np.float64) for p in params))
         xs3, squeeze = self._xs(xs)
         T, B, _ = xs3.shape
@@ -306,6 +336,9 @@ class Jordan(Net):
         ys = sequence_targets(ys, T, B, K, squeeze)
         if tf and ys.ndim != 3:
             raise ValueError("teacher forcing needs a target at every step, shape (T, B, K)")
+        if fast and self._fast_ok(loss, truncate, T, tf):
+            return self._bptt_fast(params, xs3, ys, self._batch_s0(state0, B), tf, loss, reduction, squeeze,
+                                   np.float32 if f32 else np.float64)
         run = jordan_forward(params, xs3, self._batch_s0(state0, B), mu=self.mu, act=self.activation,
                              out=self.output_activation, teacher=ys if tf else None)
         dz_loss = np.zeros((T, B, K))
@@ -327,6 +360,35 @@ class Jordan(Net):
             arr = getattr(run, name)
             trace[name] = arr[:, 0] if squeeze else arr
         return value, grads, trace
+
+    def _fast_ok(self, loss, truncate, T: int, tf: bool) -> bool:
+        """Whether :func:`nets._kernels.jordan.bptt` covers this configuration."""
+        name = loss if isinstance(loss, str) else getattr(loss, "name", None)
+        out = self.output_activation
+        return ((name == "mse" and out in ("identity", "sigmoid")) or (name == "bce" and out == "sigmoid")) and (
+            tf or truncate is None or truncate >= T)
+
+    def _bptt_fast(self, params, xs, ys, s0, tf: bool, loss, reduction: str, squeeze: bool, dtype):
+        """:meth:`bptt` through the fused kernel, in ``dtype`` (float32 when the params are)."""
+        if reduction not in ("mean", "sum"):
+            raise ValueError(f"reduction must be one of ('mean', 'sum'), got {reduction!r}")
+        name = loss if isinstance(loss, str) else loss.name
+        cast = lambda a: np.ascontiguousarray(a, dtype=dtype)  # noqa: E731
+        p = tuple(cast(a) for a in params)
+        y3 = cast(ys if ys.ndim == 3 else ys[None])
+        T, B, _ = xs.shape
+        H, K = p[0].shape
+        S, Hs, Y = np.empty((T, B, K), dtype), np.empty((T, B, H), dtype), np.empty((T, B, K), dtype)
+        dh_norm = np.empty(T, dtype)
+        g = tuple(np.empty_like(a) for a in p)
+        n = float(max(y3.size, 1)) if reduction == "mean" else 1.0
+        value = _k.bptt(p, cast(xs), y3, cast(s0), y3 if tf else np.empty((0, 0, 0), dtype), tf, self.mu,
+                        _ACT_CODE[self.activation], _OUT_CODE[self.output_activation],
+                        _k.BCE if name == "bce" else _k.MSE, n, S, Hs, Y, dh_norm, g)
+        trace = {"dh_norm": dh_norm}
+        for key, arr in (("h", Hs), ("y", Y), ("s", S)):
+            trace[key] = arr[:, 0] if squeeze else arr
+        return float(value), JordanParams(*g), trace
 
     def _backward(self, params, run: JordanRun, dz_loss, k: int):
         """dL/dz, dL/dh, dL/da (T, B, .) keeping paths of at most k steps (k = 1: none

@@ -8,7 +8,8 @@ training sequence of a plan is its pattern sequence repeated ``cycles`` times (a
 sequence), with the plan held constant as the input. The Jordan net
 (:mod:`nets.jordan`, state units s_t = mu s_{t-1} + o_{t-1}) is trained with teacher
 forcing (o = the target) by backprop on E = 1/2 sum_t ||y_t - target_t||^2, one update per
-sequence, the sequences visited in a fresh random order each epoch, until the net
+sequence (or on the summed cross-entropy of the sigmoid outputs, ``train.loss = "bce"``),
+the sequences visited in a fresh random order each epoch, until the net
 *generating* freely (o = its own output) is within ``run.tolerance`` of every target, or
 ``train.epochs`` epochs.
 
@@ -91,18 +92,20 @@ class PlanSequences(Protocol):
 
     def _train(self, net, xs, ys, cfg, rng):
         lr, tol = cfg["train"]["lr"], cfg["run"]["tolerance"]
+        loss = cfg["train"].get("loss", "mse")
+        scale = 0.5 if loss == "mse" else 1.0  # E = 1/2 SSE, or the summed cross-entropy
         p = net.train_params()
         sse = []
         P = xs.shape[1]
         for epoch in range(cfg["train"]["epochs"]):
             tot = 0.0
             for i in rng.permutation(P):
-                value, g, _ = net.bptt(p, xs[:, i:i + 1], ys[:, i:i + 1], loss="mse", reduction="sum",
-                                       teacher_forcing=True)
-                tot += 0.5 * value
-                p = type(p)(*(q - 0.5 * lr * gq for q, gq in zip(p, g)))  # grad of 1/2 SSE
+                value, g, _ = net.bptt(p, xs[:, i:i + 1], ys[:, i:i + 1], loss=loss, reduction="sum",
+                                       teacher_forcing=True, fast=True)
+                tot += scale * value
+                p = type(p)(*(q - scale * lr * gq for q, gq in zip(p, g)))
             sse.append(tot)
-            y, _ = net.generate(p, xs)
+            y, _ = net.generate(p, xs, fast=True)
             if np.max(np.abs(y - ys)) < tol:
                 return p, epoch + 1, np.array(sse)
         return p, cfg["train"]["epochs"], np.array(sse)
@@ -191,7 +194,8 @@ class PlanSequences(Protocol):
                 else:
                     curves = np.array([r["sse"] for r in trials])
                     curves = curves[:, :int(np.max(np.sum(np.isfinite(curves), axis=1)))]
-                    fig = loss_curve_figure(curves, ylabel="1/2 SSE per epoch (teacher forced)",
+                    what = "1/2 SSE" if scenario.config["train"].get("loss", "mse") == "mse" else "cross-entropy"
+                    fig = loss_curve_figure(curves, ylabel=f"{what} per epoch (teacher forced)",
                                             title=f"{name}: training error (stops at the criterion)")
                 out.append((stem, fig))
         return out
