@@ -1,5 +1,6 @@
 """Multi-chain Gibbs sweeps (nets.boltzmann_chains): kernel vs numpy twin, the exact
-distribution of a small machine, the plain-arithmetic exp, independence of block and group."""
+distribution of a small machine, the plain-arithmetic exp, independence of block, sub-block
+and group, and the float32 block product (field error within its derived bound, exact refresh)."""
 from __future__ import annotations
 
 import math
@@ -28,25 +29,57 @@ def test_plain_arithmetic_exp_and_its_twin():
     assert np.all(k[-3:] == k[-3]) and 0.0 < k[-1] < 1e-150                 # clamped at 350
 
 
-@pytest.mark.parametrize("N,C,block,group", [(37, 11, 8, 4), (37, 11, 128, 64), (60, 20, 16, 7), (5, 3, 2, 1)])
-def test_kernel_equals_numpy_twin(N, C, block, group):
+@pytest.mark.parametrize("N,C,block,sub,group,product", [
+    (37, 11, 8, 16, 4, "float64"), (37, 11, 128, 16, 64, "float64"), (60, 20, 16, 5, 7, "float64"),
+    (5, 3, 2, 1, 1, "float64"), (37, 11, 8, 3, 4, "float32"), (60, 20, 128, 7, 20, "float32")])
+def test_kernel_equals_numpy_twin(N, C, block, sub, group, product):
     rng = np.random.default_rng(N * 100 + block)
     W, b = _machine(N, rng, scale=1.0 / math.sqrt(N))
     S0 = (rng.random((C, N)) < 0.5).astype(np.int8)
     U = rng.random((6, N, C))
     beta = np.array([0.0, 0.3, 1.0, 2.0, 1.0, 5.0])
-    k = bc.gibbs_sweeps(W, b, S0, U, beta, block=block, group=group)
-    r = bc.gibbs_sweeps_reference(W, b, S0, U, beta, block=block)
+    kw = dict(block=block, sub=sub, product=product, refresh=None if product == "float64" else 3)
+    k = bc.gibbs_sweeps(W, b, S0, U, beta, group=group, **kw)
+    r = bc.gibbs_sweeps_reference(W, b, S0, U, beta, **kw)
     np.testing.assert_array_equal(k, r)
     assert np.mean(k != S0) > 0.1                                            # the chains moved
-    # the result depends on neither the block width nor the grouping of chains
-    np.testing.assert_array_equal(k, bc.gibbs_sweeps(W, b, S0, U, beta, block=N, group=C))
-    # the cached fields stay equal to S W (to rounding) across calls
-    g = bc.GibbsChains(W, b, S0, block=block, group=group)
+    # the result depends on neither the block and sub-block widths nor the grouping of chains
+    np.testing.assert_array_equal(k, bc.gibbs_sweeps(W, b, S0, U, beta, block=N, sub=N, group=C))
+    # the cached fields stay equal to S W (to rounding) across calls; the refresh period
+    # counts sweeps across calls (refresh after sweeps 3 and 6 of 2 + 2 + 2)
+    g = bc.GibbsChains(W, b, S0, group=group, **kw)
     for t in range(3):
         g.sweep(U[2 * t:2 * t + 2], beta[2 * t:2 * t + 2])
     np.testing.assert_array_equal(g.S, k)
+    assert g.sweeps_done == 6
     np.testing.assert_allclose(g.H, g.S.astype(float) @ W, atol=1e-12)
+    if product == "float32" and N > block:
+        assert 0.0 < g.max_field_error < bc.field_error_bound(W, block, 3).max()
+
+
+def test_float32_product_field_error_within_its_bound():
+    """N = 400 (blocks of 64): float32 block products drift the fields by ~1e-6, below the
+    derived bound at every refresh and in between; the exact refresh puts them back to S W."""
+    rng = np.random.default_rng(5)
+    N, C, R = 400, 16, 4
+    W, b = _machine(N, rng, scale=1.0 / math.sqrt(N))
+    S0 = (rng.random((C, N)) < 0.5).astype(np.int8)
+    U = rng.random((2 * R + 1, N, C))
+    g = bc.GibbsChains(W, b, S0, block=64, product="float32", refresh=R)
+    g.sweep(U[:R - 1])
+    drift = np.abs(g.H - g.S.astype(float) @ W)
+    assert 1e-9 < drift.max() and np.all(drift <= bc.field_error_bound(W, 64, R - 1))   # float32 in use, bounded
+    assert drift.max() < 1e-5                                                  # and far below the worst case
+    g.sweep(U[R - 1:R])
+    np.testing.assert_allclose(g.H, g.S.astype(float) @ W, rtol=0, atol=1e-12)  # refreshed
+    assert 1e-9 < g.max_field_error <= bc.field_error_bound(W, 64, R).max()
+    g.sweep(U[R:])
+    assert np.all(np.abs(g.H - g.S.astype(float) @ W) <= bc.field_error_bound(W, 64, R))
+    # the float64 product keeps the fields to ~1e-13 without any refresh
+    g64 = bc.GibbsChains(W, b, S0, block=64)
+    g64.sweep(U)
+    np.testing.assert_allclose(g64.H, g64.S.astype(float) @ W, rtol=0, atol=1e-12)
+    assert g64.max_field_error == 0.0
 
 
 def test_sequential_sweep_is_the_heat_bath_rule():
@@ -63,15 +96,17 @@ def test_sequential_sweep_is_the_heat_bath_rule():
     np.testing.assert_array_equal(bc.gibbs_sweeps(W, b, s0[None], U, 0.7)[0], s)
 
 
-@pytest.mark.parametrize("T,block", [(1.0, 3), (2.0, 128)])
-def test_chains_sample_the_exact_distribution(T, block):
+@pytest.mark.parametrize("T,block,sub,product", [(1.0, 3, 16, "float64"), (2.0, 128, 16, "float64"),
+                                                  (1.0, 4, 2, "float32")])
+def test_chains_sample_the_exact_distribution(T, block, sub, product):
     """n chains after a burn-in are n iid samples of P(s) (8 units: enumerate 256 states);
     2 n KL(p_hat || P) is asymptotically chi^2_{K-1} (G-test), bounded at the 1 - 1e-6 quantile."""
     rng = np.random.default_rng(int(T * 10) + block)
     N, n = 8, 6000
     W, b = _machine(N, rng, scale=1.0)
     net = BoltzmannMachine(W, b)
-    S = bc.gibbs_chains(net, (rng.random((n, N)) < 0.5).astype(np.int8), 40, T=T, rng=rng, block=block)
+    S = bc.gibbs_chains(net, (rng.random((n, N)) < 0.5).astype(np.int8), 40, T=T, rng=rng, block=block, sub=sub,
+                        product=product, refresh=None if product == "float64" else 7)
     P = bx.exact(net, T).p
     p_hat = bx.empirical(S)
     K = int(np.sum(P > 0))
@@ -107,6 +142,12 @@ def test_bad_input_is_a_clear_value_error():
         bc.gibbs_sweeps(W, b, S, U, block=0)
     with pytest.raises(ValueError, match="group"):
         bc.gibbs_sweeps(W, b, S, U, group=0)
+    with pytest.raises(ValueError, match="sub"):
+        bc.gibbs_sweeps(W, b, S, U, sub=0)
+    with pytest.raises(ValueError, match="product"):
+        bc.gibbs_sweeps(W, b, S, U, product="float16")
+    with pytest.raises(ValueError, match="refresh"):
+        bc.gibbs_sweeps(W, b, S, U, product="float32", refresh=-1)
     with pytest.raises(ValueError, match="beta"):
         bc.gibbs_sweeps(W, b, S, U, -1.0)
     with pytest.raises(ValueError, match="temperatures"):
