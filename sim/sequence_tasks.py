@@ -779,6 +779,9 @@ def make_task(data: dict) -> SequenceTask:
                             lambda B, rng: delay_recall(lag, B, n_symbols=n, distractors=d, rng=rng),
                             _score_classes(1.0 / n), {"ce": math.log(n)}, 1.0 / n, lag + 2,
                             "test accuracy >= 0.99")
+    if name in ("series_prediction", "counting"):  # sim/series_tasks.py
+        from .series_tasks import make_series_task
+        return make_series_task(data)
     raise ValueError(f"unknown sequence task {name!r}")
 
 

@@ -102,3 +102,41 @@ def test_stacked_bidirectional_rnn_beats_persistence_on_noisy_sine():
               rng=rng)
     mse = float(np.mean((net.forward(res.params, xv)[1][-1] - yv) ** 2))
     assert mse < 0.1 * persistence_mse(xv, yv)
+
+
+@pytest.mark.parametrize("data, metric", [
+    ('task = "series_prediction"\nseries = "mackey_glass"\nwindow = 6', "mse"),  # ~0.5 s a batch: 1 arch
+    ('task = "series_prediction"\nseries = "sine"\nwindow = 5\nnoise = 0.05\nperiod = 10.0', "mse"),
+    ('task = "counting"\nT = 8', "accuracy"),
+    ('task = "counting"\nT = 8\nmodulo = 3', "accuracy"),
+])
+def test_series_tasks_run_in_the_seqlearn_protocol(tmp_path, data, metric):
+    """A tiny seqlearn scenario on every series task loads, runs (RNN, LSTM, GRU), scores."""
+    import textwrap
+
+    from sim.scenario import load_scenario
+    from sim.sweep import run_scenario
+    archs = ("rnn",) if "mackey_glass" in data else ("rnn", "lstm", "gru")
+    p = tmp_path / "s.toml"
+    p.write_text(textwrap.dedent("""
+        [meta]
+        title = "t"
+        reference = "r"
+        protocol = "seqlearn"
+        [net]
+        archs = [ """) + ", ".join(f'{{ name = "{a}", kind = "{a}", n_hidden = 3 }}' for a in archs) + textwrap.dedent("""
+        ]
+        [train]
+        optimizer = "adam"
+        lr = 0.01
+        batch_size = 8
+        updates = 4
+        eval_every = 2
+        [data]
+        """) + data + "\n[run]\ntrials = 1\nseed = 5\nn_test = 20\ncurve_test = 10\n")
+    m = run_scenario(load_scenario(p), progress=False, figures=False).metrics
+    for arch in archs:
+        v = m[f"{metric}_{arch}"]
+        assert np.isfinite(v) and (0 <= v <= 1 if metric == "accuracy" else v > 0)
+    if "series_prediction" in data:  # the persistence baseline is the task's baseline
+        assert m["baseline_mse"] > 0 and m["mse_ratio_rnn"] == pytest.approx(m["mse_rnn"] / m["baseline_mse"])

@@ -599,7 +599,7 @@ def _crop(a, T: int, nan: bool) -> np.ndarray:
 
 
 _SEQ_TASKS = ("adding", "adding_1997", "copy", "noise_free_lags", "embedded_reber", "continual_reber",
-              "temporal_order", "latch", "delay_recall")
+              "temporal_order", "latch", "delay_recall", "series_prediction", "counting")
 
 
 def retention_curves(scenario, points, key: str = "data.lag", metric: str = "fidelity") -> list[dict]:
