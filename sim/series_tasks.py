@@ -39,7 +39,7 @@ import numpy as np
 from .schema import Key
 
 __all__ = ["mackey_glass", "noisy_sine", "sliding_windows", "next_step", "persistence_mse", "counting",
-           "series_prediction", "persistence_baseline", "make_series_task", "SERIES_TASK_KEYS", "SERIES"]
+           "series_prediction", "mackey_glass_pool", "persistence_baseline", "make_series_task", "SERIES_TASK_KEYS", "SERIES"]
 
 SERIES = ("sine", "mackey_glass")
 
@@ -143,12 +143,14 @@ def persistence_mse(xs: np.ndarray, ys: np.ndarray) -> float:
 def series_prediction(n_windows: int, window: int, *, series: str = "mackey_glass", horizon: int = 1,
                       noise: float = 0.0, period: float = 20.0, tau: float = 17.0,
                       rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """n_windows many-to-one examples (xs (window, B, 1), ys (B, 1)) from fresh series.
+    """n_windows many-to-one examples (xs (window, B, 1), ys (B, 1)).
 
-    Each example comes from its own sample path ("sine": random phase, plus noise;
-    "mackey_glass": perturbed initial history, samples every time unit, then mapped to
-    [-1, 1] by (x - 0.9) / 0.5 [an affine rescale for tanh nets], plus noise), starting
-    at a random offset.
+    "sine": each example from its own sample path (random phase, plus noise).
+    "mackey_glass": a window at a random path and offset of :func:`mackey_glass_pool`
+    (64 paths x 2,000 samples on the attractor, every time unit, mapped to [-1, 1] by
+    (x - 0.9) / 0.5 [an affine rescale for tanh nets]), plus noise. Training and test
+    windows come from the same pool (one chaotic attractor; a test window is a fresh draw,
+    not a held-out stretch of time).
     """
     if series not in SERIES:
         raise ValueError(f"series must be one of {SERIES}, got {series!r}")
@@ -156,11 +158,13 @@ def series_prediction(n_windows: int, window: int, *, series: str = "mackey_glas
         raise ValueError(f"n_windows must be >= 1, got {n_windows}")
     L = window + horizon
     xs, ys = np.empty((window, n_windows, 1)), np.empty((n_windows, 1))
-    if series == "mackey_glass":  # all paths integrated together (_mackey_glass_paths)
-        off = rng.integers(0, 200, size=n_windows)
-        paths = _mackey_glass_paths(L + 200, 1.2 + rng.uniform(-0.1, 0.1, size=n_windows), tau=tau)
-        paths = (paths[np.arange(n_windows)[:, None], off[:, None] + np.arange(L)] - 0.9) / 0.5  # (B, L)
-        paths = paths + noise * rng.standard_normal((n_windows, L))
+    if series == "mackey_glass":
+        pool = mackey_glass_pool(tau)
+        if L > pool.shape[1]:
+            raise ValueError(f"window + horizon = {L} exceeds the {pool.shape[1]} samples of a pooled path")
+        path = rng.integers(0, pool.shape[0], size=n_windows)
+        off = rng.integers(0, pool.shape[1] - L + 1, size=n_windows)
+        paths = pool[path[:, None], off[:, None] + np.arange(L)] + noise * rng.standard_normal((n_windows, L))
     for m in range(n_windows):
         x = noisy_sine(L, period=period, noise=noise, rng=rng) if series == "sine" else paths[m]
         a, b = sliding_windows(x, window, horizon)
@@ -206,20 +210,29 @@ SERIES_TASK_KEYS: dict[str, dict[str, Key]] = {
 }
 
 
+@functools.lru_cache(maxsize=4)
+def mackey_glass_pool(tau: float = 17.0) -> np.ndarray:
+    """Read-only (64, 2000) Mackey-Glass samples in the units (x - 0.9) / 0.5 of
+    :func:`series_prediction`: constant initial histories evenly spaced in [1.1, 1.3],
+    the default transient (500) dropped; computed once per process (~1-2 s), cached."""
+    x = (_mackey_glass_paths(2000, np.linspace(1.1, 1.3, 64), tau=tau) - 0.9) / 0.5
+    x.setflags(write=False)
+    return x
+
+
 @functools.lru_cache(maxsize=8)
 def persistence_baseline(series: str = "mackey_glass", *, horizon: int = 1, noise: float = 0.0,
                          period: float = 20.0, tau: float = 17.0) -> float:
     """Expected MSE of "predict the last seen value" on :func:`series_prediction` windows.
 
     E[(x_{m+h} - x_m)^2] + 2 noise^2 (independent noise on both values). Sine: exactly
-    1 - cos(2 pi h / period) (random phase). Mackey-Glass: the average over 256 paths x 300
-    samples (constant histories evenly spaced in [1.1, 1.3], after the transient), in the
-    rescaled units (x - 0.9) / 0.5 of :func:`series_prediction`; deterministic, cached.
+    1 - cos(2 pi h / period) (random phase). Mackey-Glass: the average over every pair of
+    :func:`mackey_glass_pool` (the windows' source); deterministic, cached.
     """
     if series == "sine":
         base = 1.0 - math.cos(2 * math.pi * horizon / period)
     else:
-        x = (_mackey_glass_paths(300 + horizon, np.linspace(1.1, 1.3, 256), tau=tau) - 0.9) / 0.5
+        x = mackey_glass_pool(tau)
         base = float(np.mean((x[:, horizon:] - x[:, :-horizon]) ** 2))
     return base + 2.0 * noise ** 2
 
