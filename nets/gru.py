@@ -561,6 +561,7 @@ def _bptt_fast(p: GRUTrainParams, xs, ys, h0, loss: str, reset: str, update: str
     All arrays share one float type (float32 or float64), which the kernel computes in.
     """
     from ._kernels.gru import bptt as _kbptt
+    from ._kernels.workspace import scratch
     if reduction not in ("mean", "sum"):
         raise ValueError(f"reduction must be one of ('mean', 'sum'), got {reduction!r}")
     dtype = p.W.dtype
@@ -576,8 +577,10 @@ def _bptt_fast(p: GRUTrainParams, xs, ys, h0, loss: str, reset: str, update: str
     gates = np.empty((4, T, B, H), dtype)
     dh_norm = np.empty(T, dtype)
     g = tuple(np.empty_like(a) for a in q)
+    DGX = scratch("gru_GX", (T * B, 3 * H), dtype)
+    DGH = scratch("gru_GH", (T * B if reset == "after" else 1, 3 * H), dtype)
     value = _kbptt(q, np.ascontiguousarray(xs), y3, np.ascontiguousarray(h0),
-                   (_CODES[reset], _CODES[update], code, dtype.type(scale)), (hs, gates, dh_norm), g)
+                   (_CODES[reset], _CODES[update], code, dtype.type(scale)), (hs, gates, dh_norm, DGX, DGH), g)
     D = 1
     grads = GRUTrainParams(g[0][None], np.zeros((0, D, 3 * H, D * H), dtype), g[1][None, None],
                            g[2][None, None], g[3][None, None], g[4], g[5])

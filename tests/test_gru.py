@@ -506,3 +506,23 @@ def test_kernel_falls_back_only_for_state_gradients():
         np.testing.assert_array_equal(t1["dh0"], t2["dh0"])
     with pytest.raises(ValueError, match="dh_final must have shape"):
         net.bptt(net.params, xs, ys, loss="mse", dh_final=np.zeros((2, 2, 2)))
+
+
+@pytest.mark.parametrize("reset", ["after", "before"])
+def test_kernel_scratch_reuse_leaves_earlier_results_alone(reset):
+    # the fast path keeps its scratch between calls (nets._kernels.workspace): a later call, with
+    # the same or other shapes, must not touch what an earlier call returned, and repeats are exact
+    rng = np.random.default_rng(31)
+    net = _net(rng, reset=reset, I=3, H=5, K=2)
+    x1, y1 = rng.normal(size=(6, 9, 3)), rng.normal(size=(6, 9, 2))
+    x2, y2 = rng.normal(size=(6, 9, 3)), rng.normal(size=(6, 9, 2))
+    first = net.bptt(net.params, x1, y1, loss="mse", fast=True)
+    kept = [a.copy() for a in first[1]] + [first[2]["h"].copy(), first[2]["dh_norm"].copy()]
+    net.bptt(net.params, x2, y2, loss="mse", fast=True)
+    net.bptt(net.params, x2[:3, :2], y2[:3, :2], loss="mse", fast=True)
+    again = net.bptt(net.params, x1, y1, loss="mse", fast=True)
+    for a, b in zip(kept, list(first[1]) + [first[2]["h"], first[2]["dh_norm"]]):
+        np.testing.assert_array_equal(a, b)
+    assert again[0] == first[0]
+    for a, b in zip(first[1], again[1]):
+        np.testing.assert_array_equal(a, b)

@@ -584,3 +584,23 @@ def test_bad_dh_final_is_a_clear_error():
         net.bptt(net.train_params(), xs, None, loss="mse", dh_final=(np.zeros((2, B, H)), np.zeros((B, H))))
     with pytest.raises(ValueError, match="dh_final must be an"):
         net.bptt(net.train_params(), xs, None, loss="mse", dh_final=(np.zeros((2, B, H)),) * 3)
+
+
+def test_kernel_scratch_reuse_leaves_earlier_results_alone():
+    # the fast path keeps its scratch between calls (nets._kernels.workspace): a later call, with
+    # the same or other shapes, must not touch what an earlier call returned, and repeats are exact
+    rng = np.random.default_rng(45)
+    net = _net(46, n_hidden=5, n_outputs=3)
+    x1, y1 = rng.normal(size=(6, 9, I)), rng.normal(size=(6, 9, 3))
+    x2, y2 = rng.normal(size=(6, 9, I)), rng.normal(size=(6, 9, 3))
+    first = net.bptt(net.train_params(), x1, y1, loss="mse", fast=True)
+    kept = [a.copy() for a in first[1]] + [first[2][k].copy() for k in ("h", "c", "dh_norm", "dc_norm")]
+    net.bptt(net.train_params(), x2, y2, loss="mse", fast=True)
+    net.bptt(net.train_params(), x2[:3, :2], y2[:3, :2], loss="mse", fast=True)
+    again = net.bptt(net.train_params(), x1, y1, loss="mse", fast=True)
+    now = list(first[1]) + [first[2][k] for k in ("h", "c", "dh_norm", "dc_norm")]
+    for a, b in zip(kept, now):
+        np.testing.assert_array_equal(a, b)
+    assert again[0] == first[0]
+    for a, b in zip(first[1], again[1]):
+        np.testing.assert_array_equal(a, b)
