@@ -70,6 +70,7 @@ MODULES: dict[str, str] = {
     "encoder": "encoder",
     "glauber": "glauber",
     "lexical_classes": "lexical",
+    "online1997": "online1997",
     "plan_sequences": "jordan",
     "rbm_likelihood": "rbm",
     "rbm_pseudo_ll": "rbm",
