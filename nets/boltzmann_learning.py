@@ -365,23 +365,25 @@ class Phase:
 
 
 def learn_phases(Wa, mask, patterns, visible, hidden, tp: TwoPhase, phases: list[Phase], *,
-                 rng: np.random.Generator) -> LearningResult:
+                 rng: np.random.Generator, max_cycles: int | None = None) -> LearningResult:
     """Two-phase learning through a schedule of phases (the 40-10-40 protocol [paper]).
 
     In a phase with ``hidden_connected`` False the couplings of the hidden units (to the
     visible units and to the bias unit) are held at their values (zero at the start):
-    only the visible groups learn. ``success_cycle`` is the first cycle with all codes distinct.
+    only the visible groups learn. ``success_cycle`` is the first cycle with all codes
+    distinct. ``max_cycles`` (None: no cap) stops the schedule after that many cycles in all.
     """
     Wa = np.array(Wa, dtype=np.float64, copy=True)
     hid = np.zeros(mask.shape[0], dtype=bool)
     hid[np.asarray(hidden)] = True
     n_codes, success, done = [], None, 0
     for ph in phases:
-        if ph.cycles == 0:
+        cycles = ph.cycles if max_cycles is None else min(ph.cycles, max_cycles - done)
+        if cycles <= 0:
             continue
         m = mask if ph.hidden_connected else mask & ~hid[:, None] & ~hid[None, :]
         tpp = TwoPhase(**{**tp.__dict__, "noise_on_off": ph.noise_on_off, "noise_off_on": ph.noise_off_on})
-        r = learn(Wa, m, patterns, visible, hidden, tpp, max_cycles=ph.cycles, rng=rng, stop_on_success=False)
+        r = learn(Wa, m, patterns, visible, hidden, tpp, max_cycles=cycles, rng=rng, stop_on_success=False)
         if success is None and r.success_cycle is not None and ph.hidden_connected:
             success = done + r.success_cycle
         Wa, done = r.Wa, done + r.cycles

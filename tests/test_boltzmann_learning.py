@@ -377,6 +377,39 @@ def test_learn_phases_holds_the_hidden_units_and_equals_learn_per_phase():
     np.testing.assert_array_equal(r.Wa, r2.Wa)
     with pytest.raises(ValueError, match="phase"):
         bl.Phase.parse([[5, 2, 0.1, 0.0]])
+    # max_cycles cuts the schedule: 8 cycles = the 5 of phase 1 and the first 3 of phase 2
+    r8 = bl.learn_phases(np.zeros(mask.shape), mask, V, net.visible, net.hidden, tp, phases,
+                         rng=np.random.default_rng(3), max_cycles=8)
+    rng = np.random.default_rng(3)
+    r1 = bl.learn(np.zeros(mask.shape), mask & ~hid[:, None] & ~hid[None, :], V, net.visible, net.hidden,
+                  bl.TwoPhase(noise_on_off=0.1, noise_off_on=0.0), max_cycles=5, rng=rng, stop_on_success=False)
+    r2 = bl.learn(r1.Wa, mask, V, net.visible, net.hidden, bl.TwoPhase(noise_on_off=0.0, noise_off_on=0.0),
+                  max_cycles=3, rng=rng, stop_on_success=False)
+    assert r8.cycles == 8 and len(r8.n_codes) == 8
+    np.testing.assert_array_equal(r8.Wa, r2.Wa)
+    r3 = bl.learn_phases(np.zeros(mask.shape), mask, V, net.visible, net.hidden, tp, phases,
+                         rng=np.random.default_rng(3), max_cycles=3)
+    assert r3.cycles == 3 and np.all(r3.Wa[hid] == 0) and np.all(r3.Wa[:, hid] == 0)
+
+
+def test_encoder_40_10_40_weight_max_and_disconnected_completion():
+    """The protocol's weight_max is the largest |w| on the mask; with the hidden units still
+    disconnected (the first phase) V2 cannot know V1, so completion stays at chance."""
+    from pathlib import Path
+
+    from sim.protocols.encoder import Encoder
+    from sim.rng import seed_sequence
+    from sim.scenario import load_scenario
+
+    path = Path(__file__).resolve().parent.parent / "scenarios" / "ackley_1985_encoder_40_10_40.toml"
+    sc = load_scenario(path, overrides=["run.max_cycles=20", "run.completion_tests=3", "sweep.train.step=['sign']",
+                                        "sweep.run.max_cycles=[20]"])
+    (_, cfg), = sc.points()
+    out = Encoder().trial(cfg, seed_sequence(7), 0)
+    # 20 sign steps of 2 from zero: the largest weight is at most 40, the hidden couplings still 0
+    assert 0 < out["weight_max"] <= 40 and out["weight_max"] % 2 == 0
+    assert np.all(out["codes"] == 0)
+    assert out["completion_rate"] <= 0.1
 
 
 @pytest.mark.parametrize("override,key", [("train.phases=[[5, 2, 0.1, 0.0]]", "train.phases"),

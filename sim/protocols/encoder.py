@@ -24,7 +24,17 @@ Metrics (over the trials of a sweep point):
 * ``q1_cycles``, ``q3_cycles``: the quartiles, same convention;
 * ``longest_cycles``: the longest time among the successes;
 * ``partial_success_rate``, ``median_partial_cycles``: the same for reaching ``partial_codes``
-  distinct codes (nan when ``partial_codes`` is 0).
+  distinct codes (nan when ``partial_codes`` is 0);
+* ``completion_rate`` (with ``run.completion_tests``): mean fraction of completion tests
+  passed (V1 clamped, annealed by ``train.test_anneal``; success: exactly the right V2
+  unit on); ``code_distance``: mean smallest Hamming distance between two codes;
+  ``weight_max``: mean over trials of the largest |w| (biases included) after learning,
+  in units of the energy (compare with the temperatures: far above T the annealing
+  freezes).
+
+With ``train.phases`` (the 40-10-40 schedule: cycles with the hidden units disconnected,
+then with noisy and noise-free clamping) a trial runs the whole schedule (cut at
+``max_cycles``), then the completion tests.
 
 Paper [paper, 4-2-4]: 250/250 successes, median 110, longest 1810; 4-3-4: median 270
 cycles to well-spaced codes, longest 1090 in 200 trials; 8-3-8 (off -> on noise 0.02, 20
@@ -64,7 +74,7 @@ def _learn(cfg, net, mask, V, tp, rng):
     Wa0 = np.zeros(mask.shape)
     if cfg["train"].get("phases") is not None:
         return bl.learn_phases(Wa0, mask, V, net.visible, net.hidden, tp, bl.Phase.parse(cfg["train"]["phases"]),
-                               rng=rng)
+                               rng=rng, max_cycles=cfg["run"]["max_cycles"])
     return bl.learn(Wa0, mask, V, net.visible, net.hidden, tp, max_cycles=cfg["run"]["max_cycles"], rng=rng,
                     min_distance=cfg["run"]["min_distance"])
 
@@ -86,7 +96,8 @@ class Encoder(Protocol):
     name = "encoder"
     sections = ("net", "train", "data")
     run_keys = {
-        "max_cycles": Key("int", default=3000, min=1, doc="cap on learning cycles per trial"),
+        "max_cycles": Key("int", default=3000, min=1,
+                          doc="cap on learning cycles per trial (with train.phases: cuts the schedule there)"),
         "demo": Key("bool", default=True, doc="learn once more and record two annealings for figures"),
         "min_distance": Key("int", default=1, min=1,
                             doc="success needs codes pairwise this Hamming distance apart (2: well-spaced 4-3-4 codes)"),
@@ -96,7 +107,7 @@ class Encoder(Protocol):
                                 doc="completion tests per pattern after learning (V1 clamped; needs train.test_anneal)"),
     }
     metrics = ("successes", "success_rate", "median_cycles", "q1_cycles", "q3_cycles", "longest_cycles",
-               "partial_success_rate", "median_partial_cycles", "completion_rate", "code_distance")
+               "partial_success_rate", "median_partial_cycles", "completion_rate", "code_distance", "weight_max")
     plots = {"annealing": {}, "hinton": {}, "codes": {}, "cycles": {}}
 
     def validate(self, scenario) -> None:
@@ -132,7 +143,7 @@ class Encoder(Protocol):
         net, mask, V, tp = _setup(cfg)
         r = _learn(cfg, net, mask, V, tp, generator(child(ss, k), "learning"))
         codes = bl.hidden_codes(r.Wa, V, net.visible, net.hidden)
-        out = {"code_distance": float(bl.min_code_distance(codes))}
+        out = {"code_distance": float(bl.min_code_distance(codes)), "weight_max": float(np.abs(r.Wa[mask]).max())}
         if cfg["run"]["completion_tests"]:
             temps = _test_temps(cfg)
             ok = bl.completion_test(r.Wa, V, len(V), temps, cfg["run"]["completion_tests"],
@@ -174,7 +185,7 @@ class Encoder(Protocol):
             partial = {"partial_success_rate": math.nan, "median_partial_cycles": math.nan}
             partial_iv = {k: (math.nan, math.nan) for k in partial}
         extra, extra_iv = {}, {}
-        for q in ("completion_rate", "code_distance"):
+        for q in ("completion_rate", "code_distance", "weight_max"):
             vals = [r[q] for r in results if q in r]
             if len(vals) == n:
                 m, iv = means_with_intervals({q: vals})
