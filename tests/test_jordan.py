@@ -2,6 +2,8 @@
 the reference step vs the batched forward pass and the numba rollout, validation."""
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -179,3 +181,34 @@ def test_bad_input():
         net.forward(p, np.zeros((3, 1, 3)), state0=np.zeros(5))
     with pytest.raises(ValueError, match="plan input"):
         net.step(JordanState(np.zeros(2)))
+
+
+def test_state_init_half_gives_every_teacher_history_its_own_state():
+    """Why J1 uses s_0 = 0.5 (scenario notes): with mu = 1/2 the teacher-forced state after
+    the 0/1 history o_0 .. o_{t-1} is s_t = sum_j 2^-j o_{t-1-j} + 2^-(t+1) s_0 / (1/2): for
+    s_0 = 1/2 a binary expansion ending in "01", distinct for every history (all 127 of
+    length 0-6 here); for s_0 = 0 the empty history and every all-zero one share s = 0,
+    so a sequence starting with an all-zero pattern asks two outputs of one input."""
+    for s0, distinct in ((0.5, True), (0.0, False)):
+        net = Jordan(np.zeros((1, 1)), np.zeros((1, 1)), mu=0.5, s0=[s0])
+        states = []
+        for n in range(7):
+            for bits in itertools.product((0.0, 1.0), repeat=n):
+                teacher = np.array(list(bits) + [0.0])[:, None]  # the last step's target is unused
+                states.append(net.run(net.params, np.zeros((n + 1, 1)), teacher=teacher).s[n, 0])
+        gaps = np.diff(np.sort(states))
+        assert len(states) == 127 and (gaps.min() > 1e-3) == distinct
+        if distinct:
+            assert gaps.min() == pytest.approx(2.0 ** -7)  # the finest binary digit that differs
+
+
+def test_plan_sequences_rule_keys():
+    """The backprop rule's loss key (mse | bce) is validated by the scenario loader."""
+    from sim.errors import ScenarioError
+    from sim.scenario import load_scenario
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "jordan_1986_plan_sequences.toml"
+    assert load_scenario(path).config["train"]["loss"] == "bce"
+    assert load_scenario(path, overrides=["train.loss=mse"]).config["train"]["loss"] == "mse"
+    with pytest.raises(ScenarioError, match="loss"):
+        load_scenario(path, overrides=["train.loss=mae"])
