@@ -43,10 +43,12 @@ group after the other (the fields of a group stay in cache). Not in parallel: a
 ran 10x *slower* than one thread on the shared 2-core machine [measured: 226 against
 2,900 chain-sweeps/s of numpy at N = 1000, C = 128, 2 threads].
 
-Measured (benchmarks/boltzmann.py, one thread, CPU time): against numpy vectorised over
-C = 64 chains, float64 2.4-2.5x at N = 1000 (the block products run at the float64 GEMM
-rate, ~2.5x numpy's matrix-vector rate: the ceiling) and ~6-7x at N = 100; float32
-products 4.5-4.6x at N = 1000 and ~8x at N = 100. Earlier designs, for the record: an
+Measured (benchmarks/boltzmann.py, one thread, 3 runs on the shared machine at load ~7):
+against numpy vectorised over C = 64 chains, float64 2.40-2.50x at N = 1000 (the block
+products run at the float64 GEMM rate, ~23 GFLOP/s here, against ~6-9 for numpy's
+per-unit matrix-vector product over the chains: that ratio, less ~10 % of other work, is
+the ceiling) and 8.0-8.5x at N = 100; float32 products 4.15-4.26x at N = 1000 and
+9.1-9.8x at N = 100. Earlier designs, for the record: an
 eager product per block (C x N output + add loop) and branchy per-chain flip updates
 (chain-major layout) gave 2.4x / 3.1x (float64 / float32) at N = 1000; 2-D indexing
 ``H[j, c0 + c]`` in the chain loops did not vectorise (1-D views do: 2x at N = 100).
