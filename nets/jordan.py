@@ -274,7 +274,7 @@ class Jordan(Net):
         return run
 
     def _run_fast(self, params, xs, s0, teacher) -> JordanRun:
-        f64 = lambda a: np.ascontiguousarray(a, dtype=np.float64)  # noqa: E731
+        f64 = lambda a: np.require(a, np.float64, ("C", "W"))  # noqa: E731  (one numba specialisation)
         p = tuple(f64(a) for a in params)
         T, B, _ = xs.shape
         H, K = p[0].shape
@@ -373,7 +373,9 @@ class Jordan(Net):
         if reduction not in ("mean", "sum"):
             raise ValueError(f"reduction must be one of ('mean', 'sum'), got {reduction!r}")
         name = loss if isinstance(loss, str) else loss.name
-        cast = lambda a: np.ascontiguousarray(a, dtype=dtype)  # noqa: E731
+        # C-contiguous and writable (a read-only array, e.g. the net's own params, would make
+        # numba compile a second specialisation of the kernel)
+        cast = lambda a: np.require(a, dtype, ("C", "W"))  # noqa: E731
         p = tuple(cast(a) for a in params)
         y3 = cast(ys if ys.ndim == 3 else ys[None])
         T, B, _ = xs.shape
