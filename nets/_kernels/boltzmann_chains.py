@@ -44,10 +44,11 @@ ran 10x *slower* than one thread on the shared 2-core machine [measured: 226 aga
 2,900 chain-sweeps/s of numpy at N = 1000, C = 128, 2 threads].
 
 Measured (benchmarks/boltzmann.py, one thread, 3 runs on the shared machine at load ~7):
-against numpy vectorised over C = 64 chains, float64 2.40-2.50x at N = 1000 (the block
-products run at the float64 GEMM rate, ~23 GFLOP/s here, against ~6-9 for numpy's
-per-unit matrix-vector product over the chains: that ratio, less ~10 % of other work, is
-the ceiling) and 8.0-8.5x at N = 100; float32 products 4.15-4.26x at N = 1000 and
+against numpy vectorised over C = 64 chains, float64 2.40-2.50x at N = 1000 and 8.0-8.5x
+at N = 100. At N = 1000 both sides do 2 C N^2 flops per sweep: numpy ~5.4 GFLOP/s (one
+matrix-vector product per unit), this kernel ~13.5 effective, of which the block products
+take ~85 % at the float64 GEMM rate of these shapes on the loaded machine (18-24 GFLOP/s
+measured alone): the float64 ceiling is that GEMM/GEMV ratio, ~3x, not 4x; float32 products 4.15-4.26x at N = 1000 and
 9.1-9.8x at N = 100. Earlier designs, for the record: an
 eager product per block (C x N output + add loop) and branchy per-chain flip updates
 (chain-major layout) gave 2.4x / 3.1x (float64 / float32) at N = 1000; 2-D indexing
