@@ -197,5 +197,6 @@ class PlanSequences(Protocol):
                     what = "1/2 SSE" if scenario.config["train"].get("loss", "mse") == "mse" else "cross-entropy"
                     fig = loss_curve_figure(curves, ylabel=f"{what} per epoch (teacher forced)",
                                             title=f"{name}: training error (stops at the criterion)")
+                    fig.axes[0].set_yscale("log")  # the approach to the criterion spans decades
                 out.append((stem, fig))
         return out
