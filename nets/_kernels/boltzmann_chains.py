@@ -48,9 +48,9 @@ against numpy vectorised over C = 64 chains, float64 2.40-2.50x at N = 1000 and 
 at N = 100. At N = 1000 both sides do 2 C N^2 flops per sweep: numpy ~5.4 GFLOP/s (one
 matrix-vector product per unit), this kernel ~13.5 effective, of which the block products
 take ~85 % at the float64 GEMM rate of these shapes on the loaded machine (18-24 GFLOP/s
-measured alone): the float64 ceiling is that GEMM/GEMV ratio, ~3x, not 4x; float32 products 4.15-4.26x at N = 1000 and
-9.1-9.8x at N = 100. Earlier designs, for the record: an
-eager product per block (C x N output + add loop) and branchy per-chain flip updates
+measured alone): the float64 ceiling is that GEMM/GEMV ratio, ~3x, not 4x. Float32
+products: 4.15-4.26x at N = 1000 and 9.1-9.8x at N = 100. Earlier designs, for the
+record: an eager product per block (C x N output + add loop) and branchy per-chain flip updates
 (chain-major layout) gave 2.4x / 3.1x (float64 / float32) at N = 1000; 2-D indexing
 ``H[j, c0 + c]`` in the chain loops did not vectorise (1-D views do: 2x at N = 100).
 
