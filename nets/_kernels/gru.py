@@ -260,7 +260,13 @@ def bptt(p, xs, ys, h0, cfg, out, g):
     zero = np.zeros(H, dt)
     Wn = np.ascontiguousarray(W[2 * H:])
     Wrz = np.ascontiguousarray(W[:2 * H])
+    sq = np.empty(H)  # per-unit sums of squares: a reduction over rows into a vector vectorises
+    for j in range(3 * H):
+        db[j] = 0.0
+        dbh[j] = 0.0
     for t in range(T - 1, -1, -1):
+        for i in range(H):
+            sq[i] = 0.0
         for bb in range(B):
             row = t * B + bb
             dout = Dout[(t - t0) * B + bb] if t >= t0 else zero
@@ -271,36 +277,37 @@ def bptt(p, xs, ys, h0, cfg, out, g):
             n = gates[2, t, bb]
             h = hs[t, bb]
             dp = dprev[bb]
-            dgr = DGX[row, :H]
-            dgz = DGX[row, H:2 * H]
-            dgn = DGX[row, 2 * H:]
+            dg = DGX[row]  # whole rows (contiguous views), gate blocks by offset
             for i in range(H):
                 d[i] = cr[i] + dout[i]
+            for i in range(H):
+                sq[i] += d[i] * d[i]
             if update == 0:
                 for i in range(H):
-                    dgz[i] = d[i] * (h[i] - n[i]) * (z[i] * (1.0 - z[i]))
-                    dgn[i] = d[i] * (1.0 - z[i]) * (1.0 - n[i] * n[i])
+                    dg[H + i] = d[i] * (h[i] - n[i]) * (z[i] * (1.0 - z[i]))
+                    dg[2 * H + i] = d[i] * (1.0 - z[i]) * (1.0 - n[i] * n[i])
                     dp[i] = d[i] * z[i]
             else:
                 for i in range(H):
-                    dgz[i] = d[i] * (n[i] - h[i]) * (z[i] * (1.0 - z[i]))
-                    dgn[i] = d[i] * z[i] * (1.0 - n[i] * n[i])
+                    dg[H + i] = d[i] * (n[i] - h[i]) * (z[i] * (1.0 - z[i]))
+                    dg[2 * H + i] = d[i] * z[i] * (1.0 - n[i] * n[i])
                     dp[i] = d[i] * (1.0 - z[i])
             if reset == 0:
                 ghn = gates[3, t, bb]
-                hr = DGH[row, :H]
-                hz = DGH[row, H:2 * H]
-                hn = DGH[row, 2 * H:]
+                dgh = DGH[row]
                 for i in range(H):
-                    v = dgn[i] * ghn[i] * (r[i] * (1.0 - r[i]))
-                    dgr[i] = v
-                    hr[i] = v
-                    hz[i] = dgz[i]
-                    hn[i] = dgn[i] * r[i]
+                    v = dg[2 * H + i] * ghn[i] * (r[i] * (1.0 - r[i]))
+                    dg[i] = v
+                    dgh[i] = v
+                    dgh[H + i] = dg[H + i]
+                    dgh[2 * H + i] = dg[2 * H + i] * r[i]
+                for j in range(3 * H):  # the bias sums while the row is in cache
+                    db[j] += dg[j]
+                for j in range(2 * H, 3 * H):
+                    dbh[j] += dgh[j]
         ss = 0.0
-        for bb in range(B):
-            for i in range(H):
-                ss += DH[bb, i] * DH[bb, i]
+        for i in range(H):
+            ss += sq[i]
         dh_norm[t] = math.sqrt(ss)
         if reset == 0:
             if t > 0:
@@ -324,6 +331,10 @@ def bptt(p, xs, ys, h0, cfg, out, g):
                     dgr[i] = drh[i] * h[i] * (r[i] * (1.0 - r[i]))
                     rh[i] = r[i] * h[i]
                     dp[i] += drh[i] * r[i]
+            for bb in range(B):  # the finished rows (reset before: da_r just written)
+                dg = DGX[t * B + bb]
+                for j in range(3 * H):
+                    db[j] += dg[j]
             if t > 0:
                 _product(np.ascontiguousarray(DGX[t * B:(t + 1) * B, :2 * H]), Wrz, carry)
                 for bb in range(B):
@@ -339,19 +350,9 @@ def bptt(p, xs, ys, h0, cfg, out, g):
     else:
         dW[:2 * H] = np.dot(np.ascontiguousarray(DGX[:, :2 * H].T), hprev)
         dW[2 * H:] = np.dot(np.ascontiguousarray(DGX[:, 2 * H:].T), RH)
-    for j in range(3 * H):
-        db[j] = 0.0
-    for row in range(T * B):
-        src = DGX[row]
-        for j in range(3 * H):
-            db[j] += src[j]
-    for j in range(3 * H):
+    for j in range(2 * H):
         dbh[j] = db[j]
-    if reset == 0:
+    if reset == 1:
         for j in range(2 * H, 3 * H):
-            dbh[j] = 0.0
-        for row in range(T * B):
-            src = DGH[row]
-            for j in range(2 * H, 3 * H):
-                dbh[j] += src[j]
+            dbh[j] = db[j]
     return loss
