@@ -158,3 +158,23 @@ def test_bad_task_is_a_scenario_error(tmp_path):
     bad.write_text(text)
     with pytest.raises(ScenarioError, match="data.task"):
         load_scenario(bad, smoke=True)
+
+
+def test_held_fields_keep_their_values_until_the_error_stalls():
+    net = _lstm(4)
+    xs, ys = encode_reber(["BPBTXSEPE"])
+    never = lambda y, t: np.zeros(y.shape[1], dtype=bool)  # noqa: E731
+    p0 = net.train_params()
+    hold = {"V": np.zeros_like(p0.V)}
+    kw = dict(lr=0.5, loss="mse", check_every=5, hold=hold)
+    # stall_tol = 1: any second check counts as stalled, so V is released at sequence 10
+    rec = train_online(net, p0, lambda n: (xs, ys), [(xs, ys)], never, max_sequences=10, stall_tol=1.0, **kw)
+    assert rec["released_at"] == 10
+    np.testing.assert_array_equal(rec["params"].V, p0.V)
+    assert not np.array_equal(rec["params"].U, p0.U)
+    rec = train_online(net, p0, lambda n: (xs, ys), [(xs, ys)], never, max_sequences=11, stall_tol=1.0, **kw)
+    assert not np.array_equal(rec["params"].V, p0.V)
+    # stall_tol = 0 on a steadily falling error: never released
+    rec = train_online(net, p0, lambda n: (xs, ys), [(xs, ys)], never, max_sequences=30, stall_tol=0.0, **kw)
+    assert math.isnan(rec["released_at"]) and np.all(np.diff(rec["curve_mse"]) < 0)
+    np.testing.assert_array_equal(rec["params"].V, p0.V)

@@ -26,6 +26,12 @@ generator (stream ``data``); every architecture of a trial sees the same sequenc
 noise-free lags of Exp. 2a the two possible sequences) and the trial stops at the first
 success; ``sequences_to_success`` is that count (so it is resolved to check_every).
 
+Growing the net: H&S add the memory cell of Exp. 2a "once the error stops decreasing". With
+``train.hold = ["V"]`` (and V = 0 initially, via the arch's ``params``) the cell's output
+weights keep their initial values until the first check at which the evaluation MSE fell by
+less than the fraction ``train.stall_tol`` since the previous check; from then on they train
+(with V = 0 the cell's own weights get no gradient before: it is as if the cell were added).
+
 Criteria (:data:`CRITERIA`, chosen by ``data.task``):
 
 * ``embedded_reber`` (Exp. 1): every symbol of every evaluation string is predicted, i.e.
@@ -156,7 +162,8 @@ def _evaluate(net, params, batches, criterion) -> dict | None:
 
 
 def train_online(net, params, sequences, batches, criterion, *, lr: float, loss: str, max_sequences: int,
-                 check_every: int, masks: dict | None = None, fast: bool = True) -> dict[str, Any]:
+                 check_every: int, masks: dict | None = None, hold: dict | None = None, stall_tol: float = 0.01,
+                 fast: bool = True) -> dict[str, Any]:
     """Train ``net`` online from ``params``; stop at the first check where the criterion holds.
 
     Parameters
@@ -166,20 +173,31 @@ def train_online(net, params, sequences, batches, criterion, *, lr: float, loss:
     criterion : callable (y, ys) -> (B,) bool (:data:`CRITERIA`)
     lr : the rate on E (module docstring);  loss : "mse" or "bce"
     masks : dict field -> 0/1 array, optional (frozen entries are 0)
+    hold : dict field -> 0/1 array, optional: entries (0) held at their initial values until the
+        first check whose evaluation MSE is not below (1 - stall_tol) times the previous check's
+        (the 1997 "cell added once the error stops decreasing"); then they train
 
     Returns
     -------
-    dict: solved_at (sequences, NaN if never), diverged (0/1), final scores (accuracy,
+    dict: solved_at (sequences, NaN if never), released_at (when ``hold`` ended; NaN), diverged (0/1), final scores (accuracy,
     mse, max_error, NaN if diverged), final_loss, curve_at / curve_mse / curve_accuracy
     (one entry per check, NaN after the trial ended), params (the final NamedTuple)
     """
     step = lr * (0.5 if loss == "mse" else 1.0)
     P = type(params)
     ps = [np.array(p, dtype=np.float64) for p in params]          # writable copies, updated in place
-    mask = [None if not masks or f not in masks else masks[f] for f in params._fields]
+    def combined(hold_on):
+        out = []
+        for f in params._fields:
+            m = [d[f] for d in (masks or {}, hold if hold_on else {}) if f in d]
+            out.append(None if not m else np.prod(m, axis=0))
+        return out
+
+    held = bool(hold)
+    mask = combined(held)
     at = np.arange(check_every, max_sequences + check_every, check_every, dtype=np.float64)
     at[-1] = min(at[-1], max_sequences)
-    rec: dict[str, Any] = {"solved_at": math.nan, "diverged": 0.0, "final_loss": math.nan,
+    rec: dict[str, Any] = {"solved_at": math.nan, "released_at": math.nan, "diverged": 0.0, "final_loss": math.nan,
                            "curve_at": at, "curve_mse": np.full(len(at), np.nan),
                            "curve_accuracy": np.full(len(at), np.nan)}
     sc = None
@@ -201,6 +219,8 @@ def train_online(net, params, sequences, batches, criterion, *, lr: float, loss:
                 rec["diverged"], sc = 1.0, None
                 break
             rec["curve_mse"][j], rec["curve_accuracy"][j] = sc["mse"], sc["accuracy"]
+            if held and j > 0 and not sc["mse"] < (1.0 - stall_tol) * rec["curve_mse"][j - 1]:
+                held, mask, rec["released_at"] = False, combined(False), float(n)
             rec["final_loss"], run_loss, run_n = run_loss / run_n, 0.0, 0
             j += 1
             if sc["solved"]:
@@ -223,6 +243,9 @@ class Online1997(Protocol):
             "max_sequences": Key("int", default=50_000, min=1, doc="training sequences at most per trial"),
             "check_every": Key("int", default=1000, min=1, doc="sequences between evaluations of the criterion"),
             "freeze": Key("str_list", default=[], doc="parameter fields kept at their initial values"),
+            "hold": Key("str_list", default=[], doc="fields held at their initial values until the error stalls"),
+            "stall_tol": Key("float", default=0.01, min=0.0, max=1.0,
+                             doc="the error stalls when a check improves on the previous one by less than this"),
             "fast": Key("bool", default=True, doc="bptt(fast=True): the fused numba kernels where they cover the net"),
         },
     }
@@ -245,6 +268,7 @@ class Online1997(Protocol):
                 net = get_net(a["kind"]).from_config(a["net"], rng=np.random.default_rng(0))
                 params = _set_params(net.train_params(), a["params"], src, f"net.archs[{a['name']}]")
                 _freeze_masks(params, cfg["train"]["freeze"], src)
+                _freeze_masks(params, cfg["train"]["hold"], src)
 
     def trial(self, cfg, ss, k):
         """Flat results ``"<arch>.<field>"`` -> float or array."""
@@ -266,7 +290,9 @@ class Online1997(Protocol):
                     seqs = lambda n, _d=data: task.sample(1, _d)  # noqa: E731
                 rec = train_online(net, params, seqs, batches, criterion, lr=a["lr"], loss=tr["loss"],
                                    max_sequences=tr["max_sequences"], check_every=tr["check_every"],
-                                   masks=_freeze_masks(params, tr["freeze"]), fast=tr["fast"])
+                                   masks=_freeze_masks(params, tr["freeze"]),
+                                   hold=_freeze_masks(params, tr["hold"]) if tr["hold"] else None,
+                                   stall_tol=tr["stall_tol"], fast=tr["fast"])
                 rec.pop("params")
                 rec["n_params"] = float(n_params(net))
                 out.update({f"{a['name']}.{f}": v for f, v in rec.items()})
