@@ -178,3 +178,14 @@ def test_held_fields_keep_their_values_until_the_error_stalls():
     rec = train_online(net, p0, lambda n: (xs, ys), [(xs, ys)], never, max_sequences=30, stall_tol=0.0, **kw)
     assert math.isnan(rec["released_at"]) and np.all(np.diff(rec["curve_mse"]) < 0)
     np.testing.assert_array_equal(rec["params"].V, p0.V)
+
+
+def test_zeroed_fields_and_columns():
+    from sim.protocols.online1997 import _zeroed
+    p0 = _lstm(5).train_params()
+    p = _zeroed(p0, ["c", "U[:, 2]"])
+    assert np.all(p.c == 0) and np.all(p.U[:, 2] == 0)
+    np.testing.assert_array_equal(np.delete(p.U, 2, axis=1), np.delete(p0.U, 2, axis=1))
+    np.testing.assert_array_equal(p.W, p0.W)
+    with pytest.raises(ScenarioError, match="train.zero"):
+        _zeroed(p0, ["Q"])

@@ -26,8 +26,10 @@ generator (stream ``data``); every architecture of a trial sees the same sequenc
 noise-free lags of Exp. 2a the two possible sequences) and the trial stops at the first
 success; ``sequences_to_success`` is that count (so it is resolved to check_every).
 
+Absent connections: ``train.zero`` sets fields (or matrix columns) to 0 at initialisation;
+with ``train.freeze`` they stay 0 (e.g. the biases that Exp. 2a's net does not have).
 Growing the net: H&S add the memory cell of Exp. 2a "once the error stops decreasing". With
-``train.hold = ["V"]`` (and V = 0 initially, via the arch's ``params``) the cell's output
+``train.hold = ["V"]`` (and V = 0 initially: ``train.zero``) the cell's output
 weights keep their initial values until the first check at which the evaluation MSE fell by
 less than the fraction ``train.stall_tol`` since the previous check; from then on they train
 (with V = 0 the cell's own weights get no gradient before: it is as if the cell were added).
@@ -243,6 +245,7 @@ class Online1997(Protocol):
             "max_sequences": Key("int", default=50_000, min=1, doc="training sequences at most per trial"),
             "check_every": Key("int", default=1000, min=1, doc="sequences between evaluations of the criterion"),
             "freeze": Key("str_list", default=[], doc="parameter fields kept at their initial values"),
+            "zero": Key("str_list", default=[], doc="fields set to 0 at initialisation (absent connections)"),
             "hold": Key("str_list", default=[], doc="fields held at their initial values until the error stalls"),
             "stall_tol": Key("float", default=0.01, min=0.0, max=1.0,
                              doc="the error stalls when a check improves on the previous one by less than this"),
@@ -267,8 +270,8 @@ class Online1997(Protocol):
             for a in archs(cfg, task, src):
                 net = get_net(a["kind"]).from_config(a["net"], rng=np.random.default_rng(0))
                 params = _set_params(net.train_params(), a["params"], src, f"net.archs[{a['name']}]")
-                _freeze_masks(params, cfg["train"]["freeze"], src)
-                _freeze_masks(params, cfg["train"]["hold"], src)
+                for key in ("freeze", "hold", "zero"):
+                    _masks(params, cfg["train"][key], src, f"train.{key}")
 
     def trial(self, cfg, ss, k):
         """Flat results ``"<arch>.<field>"`` -> float or array."""
@@ -282,6 +285,7 @@ class Online1997(Protocol):
             for a in archs(cfg, task):
                 net = get_net(a["kind"]).from_config(a["net"], rng=generator(ss_k, "init", a["name"]))
                 params = _set_params(net.train_params(), a["params"], "", f"net.archs[{a['name']}]")
+                params = _zeroed(params, tr["zero"])
                 if train_set:
                     order = generator(ss_k, "order").integers(len(train_set), size=tr["max_sequences"])
                     seqs = lambda n, _o=order: train_set[_o[n - 1]]  # noqa: E731
@@ -350,6 +354,22 @@ class Online1997(Protocol):
                         title=f"{name}: evaluation MSE vs training sequences (online, batch 1){where}")
                 out.append((stem, fig))
         return out
+
+
+def _masks(params, spec: list[str], source: str, key: str) -> dict:
+    """seqlearn's masks of ``NAME`` / ``NAME[:, j]`` entries; errors name ``key``."""
+    try:
+        return _freeze_masks(params, spec, source)
+    except ScenarioError as exc:
+        raise ScenarioError(source, key, exc.message) from None
+
+
+def _zeroed(params, spec: list[str]):
+    """``params`` with the entries named in ``spec`` (``NAME`` or ``NAME[:, j]``) set to 0."""
+    if not spec:
+        return params
+    masks = _masks(params, spec, "", "train.zero")
+    return params._replace(**{f: np.asarray(getattr(params, f)) * m for f, m in masks.items()})
 
 
 def _arch_names(trial: dict) -> list[str]:
