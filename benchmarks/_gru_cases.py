@@ -30,6 +30,14 @@ OpenBLAS, a thread wake-up per call) became erratic: a (32, 128) x (128, 384) fl
 product took 9 ms instead of 0.12 ms single-threaded, so the 2-thread ratios of that
 run (H = 128 B = 32: f64 1.1x, f32 1.4x; H = 32 B = 32 slower than the numpy path) say
 more about the load than about the kernel. Rerun on an idle machine before quoting.
+
+Re-measured [2026-11-22 16:00-16:06, after the scratch-reuse and backward-sweep changes,
+1 thread, load ~2-4, targeted cases]: float64 H=128 B=1 10.7x, H=128 B=32 1.54x (MISS of
+2x), H=512 B=32 1.41x; float32 H=128 B=1 15x, H=128 B=32 1.30x (MISS of 1.5x), H=512 B=32
+0.99x; H=512 B=32 at 79 % (float64) / 60 % (float32) of the GEMM rate. Same process,
+against the previous kernel: H=128 B=32 float64 1.29x faster at load ~7, 1.02x at load
+~1.7 (fresh scratch pages cost most on a loaded machine); H=512 B=32 1.09x. At H=128
+B=32 the elementwise work is ~10 ms of ~40 ms; the rest is the three GEMM groups.
 """
 from __future__ import annotations
 

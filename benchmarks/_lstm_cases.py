@@ -26,6 +26,18 @@ its three GEMM groups (recurrent forward, recurrent backward, dW over all rows),
 run at small-matrix BLAS efficiency; the elementwise work is ~5 ms of ~75 ms. With 2
 threads on this loaded machine BLAS threads spin and every implementation (torch too)
 slows down 5-20x, so those figures are not reported.
+
+Re-measured [2026-11-22 16:00-16:05, after the scratch-reuse change, 1 thread, load
+~3-4, targeted cases of this module]: float64 H=128 B=1 8.6x (MISS of 10x), H=128 B=32
+1.6x (MISS of 2x), H=512 B=32 1.5x; float32 H=128 B=1 1.33x (MISS of 1.5x), B=32 0.72x
+(H=128), 0.76x (H=512); H=512 B=32 at 69 % (float64) / 65 % (float32) of the GEMM rate.
+Per phase at H=128 float64, load ~1.7 (kernel variants with parts removed): B=1 1.95 ms =
+recurrent products 1.23 ms (each reads the whole 512 KB W or W^T from L2 per step: at
+~85 GB/s this is the bandwidth floor), input / weight-gradient GEMMs 0.42 ms, elementwise,
+loss and wrapper 0.32 ms; B=32 48-50 ms = elementwise, loss and wrapper ~10 ms + the
+three GEMM groups ~38 ms (the same products timed alone: forward per step 9.7 ms, backward
+per step 10.5 ms, dW 11.7 ms, 36-43 GFLOP/s), so the B=32 miss is mostly BLAS time. 2 threads on the loaded machine: torch float64 B=1 took 0.6-2.4 s per step
+(spinning threads), so no 2-thread ratio is quoted.
 """
 from __future__ import annotations
 

@@ -26,8 +26,9 @@ step (a vectorised loop nest below 8 rows, :func:`_product`) and over all T*B ro
 parameter gradients (BLAS reads W^T in place; the loop nest a local contiguous copy).
 The (T*B, 3H) input part U x_t becomes [da_r, da_z, da_n] in the same array (row t is read
 only at step t forward), and that array and DGH come from the wrapper's per-thread scratch
-(:mod:`nets._kernels.workspace`; fresh pages for tens of MB per call cost as much as the
-arithmetic: H = 128, B = 32 float64 1.29x faster with it [measured, one thread]). The
+(:mod:`nets._kernels.workspace`; fresh pages for tens of MB per call can cost as much as
+the arithmetic [measured, one thread, against the kernel without it: H = 128 B = 32 float64
+1.29x faster at machine load ~7, 1.02x at load ~1.7; H = 512 B = 32 float64 1.09x]). The
 element-wise loops run over contiguous rows, the gate sigmoids and
 tanh are the branch-free :mod:`nets._kernels.vecmath` ones (vectorised; they replaced a
 Cody-Waite exp here that was no faster: 409,600 tanh 0.68 ms against 0.73 ms, sigmoids

@@ -30,8 +30,9 @@ place (no transposed copy); the loop nests use a local contiguous copy. The (T*B
 pre-activations U x_t + b become the gate gradients da_t in the same array (row t is read
 only at step t forward, written only at step t backward), and that array and act_h(c_t)
 come from the wrapper's per-thread scratch (:mod:`nets._kernels.workspace`): fresh pages
-for tens of MB per call cost as much as the arithmetic at B = 32 [measured: H = 128,
-B = 32 float64 1.16x faster, one thread]. The bias sum db and the norms' per-unit
+for tens of MB per call can cost as much as the arithmetic [measured, one thread, against
+the kernel without it in the same process: H = 128 B = 32 float64 1.16x faster at machine
+load ~7, 1.00x at load ~1.7; H = 512 B = 32 1.03x (float64), 1.06x (float32)]. The bias sum db and the norms' per-unit
 sums of squares are accumulated per row in the backward sweep while the row is in cache
 (a float reduction over units does not vectorise; one over rows into a vector does). The sigmoid is
 computed from :func:`nets._kernels.vecmath.exp_neg`, a branch-free exp(-u) for u >= 0 in plain arithmetic
