@@ -36,8 +36,9 @@ recurrent products 1.23 ms (each reads the whole 512 KB W or W^T from L2 per ste
 ~85 GB/s this is the bandwidth floor), input / weight-gradient GEMMs 0.42 ms, elementwise,
 loss and wrapper 0.32 ms; B=32 48-50 ms = elementwise, loss and wrapper ~10 ms + the
 three GEMM groups ~38 ms (the same products timed alone: forward per step 9.7 ms, backward
-per step 10.5 ms, dW 11.7 ms, 36-43 GFLOP/s), so the B=32 miss is mostly BLAS time. 2 threads on the loaded machine: torch float64 B=1 took 0.6-2.4 s per step
-(spinning threads), so no 2-thread ratio is quoted.
+per step 10.5 ms, dW 11.7 ms, 36-43 GFLOP/s), so the B=32 miss is mostly BLAS time.
+2 threads on the loaded machine: torch float64 B=1 took 0.6-2.4 s per step (spinning
+threads), so no 2-thread ratio is quoted.
 """
 from __future__ import annotations
 
