@@ -12,18 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.jit import kernel
-from .rnn import activate as _f, preactivation
-
-
-@kernel
-def _fprime(a, y, code):
-    if code == 1:
-        return 1.0 - y * y
-    if code == 2:
-        return 1.0 if a > 0 else 0.0
-    if code == 3:
-        return y * (1.0 - y)
-    return 1.0
+from .rnn import activate as _f, derivative as _fprime, preactivation
 
 
 @kernel

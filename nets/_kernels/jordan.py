@@ -45,7 +45,7 @@ import math
 import numpy as np
 
 from sim.jit import kernel, vector_kernel
-from .rnn import activate
+from .rnn import activate, derivative as _fprime
 from .vecmath import product as _product
 from .vecmath import sigmoid as _sigmoid
 from .vecmath import tanh as _tanh
@@ -111,18 +111,6 @@ def _f(a, code):
     if code == 3:
         return _sigmoid(a)
     return a
-
-
-@vector_kernel
-def _fprime(a, y, code):
-    """f'(a) from a and y = f(a) (as nets.activations.derivative)."""
-    if code == 1:
-        return 1.0 - y * y
-    if code == 2:
-        return 1.0 if a > 0.0 else 0.0
-    if code == 3:
-        return y * (1.0 - y)
-    return 1.0
 
 
 @vector_kernel

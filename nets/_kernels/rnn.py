@@ -27,6 +27,18 @@ def activate(z, code):
 
 
 @kernel
+def derivative(a, y, code):
+    """f'(a) from a and y = f(a), same codes (as :func:`nets.activations.derivative`)."""
+    if code == 1:
+        return 1.0 - y * y
+    if code == 2:
+        return 1.0 if a > 0.0 else 0.0
+    if code == 3:
+        return y * (1.0 - y)
+    return 1.0
+
+
+@kernel
 def preactivation(W, U, b, h, x, a):
     """a[i] = b[i] + sum_j W[i, j] h[j] + sum_j U[i, j] x[j], accumulated in that order."""
     for i in range(h.shape[0]):
