@@ -12,7 +12,7 @@ all T*B*K outputs (a target per step), h_{-1} = 0: forward + full BPTT, loss and
 gradients of W, U, b, V, c. T = 100, I = K = 16 inputs/outputs, H in {32, 128},
 B in {1, 32}, float64 and float32. Implementations, all on the same weights and data:
 
-* kernel: :func:`nets._kernels.rnn_bptt.bptt_tanh_mse` with preallocated outputs;
+* kernel: :func:`nets._kernels.rnn_bptt.rnn_bptt` (tanh, MSE + identity) with preallocated outputs;
 * bptt:   ``RNN.bptt(..., fast=True)`` (the kernel plus the Python wrapper; float64 only);
 * numpy:  ``RNN.bptt(..., fast=False)``, the numpy twin (float64 only: the net is float64);
 * torch:  ``torch.nn.RNN(nonlinearity="tanh")`` + ``nn.Linear`` + ``MSELoss`` on CPU,
@@ -66,7 +66,7 @@ def _problem(H: int, B: int, seed: int = 0):
 
 
 def _kernel_step(p, xs, ys, dtype):
-    from nets._kernels.rnn_bptt import bptt_tanh_mse
+    from nets._kernels.rnn_bptt import ACT_CODES, LOSS_CODES, rnn_bptt
     p = tuple(np.ascontiguousarray(a, dtype=dtype) for a in p)
     xs, ys = xs.astype(dtype), ys.astype(dtype)
     T, B, _ = xs.shape
@@ -76,10 +76,13 @@ def _kernel_step(p, xs, ys, dtype):
     dn = np.empty(T, dtype)
     g = tuple(np.empty_like(a) for a in p)
     scale = 1.0 / ys.size
+    state = (h0, np.zeros((B, H), dtype))  # (h0, dh_final)
+    cfg = (scale, ACT_CODES["tanh"], LOSS_CODES[("mse", "identity")])
+    work = (hs, dn, np.empty((B, H), dtype), np.empty((T * B, H), dtype))  # hs, dh_norm, dh0, scratch
     out = {}
 
     def step():
-        out["loss"] = bptt_tanh_mse(p, xs, ys, h0, scale, hs, dn, g)
+        out["loss"] = rnn_bptt(p, xs, ys, state, cfg, work, g)
         return out["loss"]
     return step, out, g
 
@@ -213,7 +216,7 @@ def main(argv=None) -> int:
             torch_note = "torch: not installed (pip install torch==2.13.0 for the comparison)"
     t0 = time.perf_counter()
     import nets  # noqa: F401
-    from nets._kernels.rnn_bptt import bptt_tanh_mse  # noqa: F401
+    from nets._kernels.rnn_bptt import rnn_bptt  # noqa: F401
     p, xs, ys = _problem(8, 2)
     _kernel_step(p, xs, ys, np.float64)[0]()
     _kernel_step(p, xs, ys, np.float32)[0]()

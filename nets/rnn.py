@@ -60,6 +60,7 @@ from sim.core import Net, register
 from sim.schema import Key
 from sim.train import output_loss
 from ._kernels import rnn as _k
+from ._kernels import rnn_bptt as _rk
 from .activations import ACTIVATIONS, activation, derivative
 from .init import INITS, init_matrix
 from .sequence_io import apply_output as _apply_output
@@ -413,28 +414,31 @@ class RNN(Net):
             BPTT(k): each loss term is backpropagated through at most k steps.
         reduction : {"mean", "sum"} over the scored terms
         fast : bool
-            Use the fused numba kernel (:mod:`nets._kernels.rnn_bptt`) when it supports
-            the configuration (tanh hidden, identity output, MSE, full BPTT); the numpy
-            path otherwise. Agrees with the numpy path to rounding (~1e-15).
+            Use the fused numba kernel (:mod:`nets._kernels.rnn_bptt`) when it covers
+            the configuration (one layer, one direction, full BPTT, any hidden activation,
+            loss/output MSE + identity or sigmoid, BCE + sigmoid, cross-entropy + softmax,
+            ys given; with or without ``dh_final``); the numpy path otherwise (stacks,
+            truncation, MAE, ys None). Agrees with the numpy path to rounding (~1e-14).
+            Params all float32: the kernel computes in float32 (grads and traces float32).
 
         dh_final : ndarray, optional
             An extra gradient dL/d(final state) (an encoder's state read by a decoder:
             :mod:`nets.seq2seq`): (B, H) for the single-layer net, (L*D, B, H) for a stack
             (torch's h_n: the reverse direction's final state is its h at t = 0); (H,) /
-            (L*D, H) for one sequence. Not covered by the fast kernel.
+            (L*D, H) for one sequence.
 
         Returns
         -------
         loss : float
         grads : RNNTrainParams of arrays shaped like ``params`` (RNNStackParams for a stack)
         trace : dict with "dh_norm" (T,) = ||dL/dh_t||, "h" (T, B, H) hidden states (top
-            layer, (T, B, D*H), for a stack) and, from the numpy path (not the fast kernel),
-            "dh0" = dL/d state0, shaped (B, H) (stack: (L*D, B, H); B axis dropped for one
-            sequence); with truncation the truncated one.
+            layer, (T, B, D*H), for a stack) and "dh0" = dL/d state0, shaped (B, H) (stack:
+            (L*D, B, H); B axis dropped for one sequence); with truncation the truncated one.
         """
         check_truncate(truncate)
         stacked = self.stack_params is not None
         kind = RNNStackParams if stacked else RNNTrainParams
+        f32 = fast and all(np.asarray(p).dtype == np.float32 for p in params)
         params = kind(*(np.asarray(p, dtype=np.float64) for p in params))
         xs3, squeeze = self._xs(xs)
         T, B, _ = xs3.shape
@@ -447,8 +451,9 @@ class RNN(Net):
                 dh_final = dh_final[..., None, :]
             if dh_final.shape != h0.shape:
                 raise ValueError(f"dh_final must have the batch state's shape {h0.shape}, got {dh_final.shape}")
-        elif fast and not stacked and ys is not None and _fast_ok(self, loss, truncate, T):
-            return _bptt_fast(params, xs3, ys, h0, reduction, squeeze)
+        if fast and ys is not None and _rk.covers(self, loss, truncate, T):
+            return self._bptt_fast(params, xs3, ys, h0, dh_final, loss, reduction, squeeze,
+                                   np.float32 if f32 else np.float64)
         if stacked:
             top, caches = stack_forward(params, xs3, h0, self.activation)
         else:
@@ -471,6 +476,13 @@ class RNN(Net):
         if squeeze:
             return value, grads, {"dh_norm": dh_norm, "h": top[:, 0], "dh0": dh0[..., 0, :]}
         return value, grads, {"dh_norm": dh_norm, "h": top, "dh0": dh0}
+
+    def _bptt_fast(self, params, xs, ys, h0, dh_final, loss, reduction, squeeze, dtype):
+        """:meth:`bptt` through the fused kernel :func:`nets._kernels.rnn_bptt.rnn_bptt`."""
+        value, g, hs, dh_norm, dh0 = _rk.bptt_fast(self, params, xs, ys, h0, dh_final, loss, reduction, dtype)
+        if squeeze:
+            return value, RNNTrainParams(*g), {"dh_norm": dh_norm, "h": hs[1:, 0], "dh0": dh0[0]}
+        return value, RNNTrainParams(*g), {"dh_norm": dh_norm, "h": hs[1:], "dh0": dh0}
 
     def uses_noise(self, T: float) -> bool:
         if T > 0:
@@ -529,29 +541,6 @@ class RNN(Net):
         idx = slice(None) if units is None else np.asarray(units)
         out[idx] = new.reshape(-1)[idx]
         return RNNState(out)
-
-
-def _fast_ok(net, loss, truncate, T) -> bool:
-    """Whether the fused kernel covers this configuration of :meth:`RNN.bptt`."""
-    name = loss if isinstance(loss, str) else getattr(loss, "name", None)
-    return (net.activation == "tanh" and net.output_activation == "identity" and name == "mse"
-            and (truncate is None or truncate >= T))
-
-
-def _bptt_fast(params, xs, ys, h0, reduction, squeeze):
-    """:meth:`RNN.bptt` through :func:`nets._kernels.rnn_bptt.bptt_tanh_mse` (float64)."""
-    from ._kernels.rnn_bptt import bptt_tanh_mse
-    if reduction not in ("mean", "sum"):
-        raise ValueError(f"reduction must be one of ('mean', 'sum'), got {reduction!r}")
-    p = tuple(np.ascontiguousarray(a) for a in params)
-    y3 = np.ascontiguousarray(ys if ys.ndim == 3 else ys[None])
-    T, B, _ = xs.shape
-    hs = np.empty((T + 1, B, p[0].shape[0]))
-    dh_norm = np.empty(T)
-    g = tuple(np.empty_like(a) for a in p)
-    value = bptt_tanh_mse(p, np.ascontiguousarray(xs), y3, h0, 1.0 / max(y3.size, 1) if reduction == "mean"
-                          else 1.0, hs, dh_norm, g)
-    return float(value), RNNTrainParams(*g), {"dh_norm": dh_norm, "h": hs[1:, 0] if squeeze else hs[1:]}
 
 
 def forward_sequence(params, xs: np.ndarray, h0: np.ndarray, act: str) -> tuple[np.ndarray, np.ndarray]:

@@ -1,39 +1,55 @@
-r"""Fused forward + full BPTT of the vanilla tanh RNN with a linear output and MSE loss.
+r"""Fused forward + full BPTT of the one-layer RNN with its output layer and loss (numba).
 
-For xs (T, B, I), targets ys (Ty, B, K) with Ty = T (a target per step) or Ty = 1 (the
-last step only), and ``scale`` = 1 / (number of scored elements) for the mean or 1 for
-the sum (the conventions of :func:`sim.train.output_loss`):
+Covers :meth:`nets.rnn.RNN.bptt` (and so :class:`nets.elman.Elman`) for one layer, one
+direction, full BPTT, any initial state h0 and an optional gradient ``dh_final`` on the
+final state; every hidden activation f of :data:`ACT_CODES` (identity, tanh, relu,
+sigmoid) and the four loss/output pairs of the LSTM kernel (:data:`LOSS_CODES`, the same
+codes: MSE with an identity or a sigmoid output, BCE with a sigmoid output,
+cross-entropy with a softmax output), a target per step (Ty = T) or after the last step
+only (Ty = 1), reduction mean or sum, all with the conventions of
+:func:`sim.train.output_loss`. Truncated BPTT(k) with k <= T, stacks, bidirectional nets,
+MAE, MSE with a softmax output and ys = None stay on the numpy path (:func:`covers`).
+For xs (T, B, I), targets ys (Ty, B, K) and ``scale`` = 1 / (number of scored terms:
+elements, or rows for the cross-entropy) for the mean, 1 for the sum:
 
-    a_t = W h_{t-1} + U x_t + b,   h_t = tanh(a_t),   z_t = V h_t + c
-    L   = scale * sum_{scored t} ||z_t - y_t||^2,      dz_t = 2 scale (z_t - y_t)
-    dh_t = dz_t V + da_{t+1} W,    da_t = dh_t * (1 - h_t^2)
+    a_t = W h_{t-1} + U x_t + b,   h_t = f(a_t),   z_t = V h_t + c
+    dz_t = dL/dz_t from the loss at the scored steps (output_loss, fused on the logits)
+    dh_t = dz_t V + da_{t+1} W  (+ dh_final at t = T-1),    da_t = dh_t * f'(a_t)
     dW = sum_t da_t^T h_{t-1},  dU = sum_t da_t^T x_t,  db = sum_t da_t,
-    dV = sum_t dz_t^T h_t,      dc = sum_t dz_t
+    dV = sum_t dz_t^T h_t,      dc = sum_t dz_t,        dL/dh0 = da_0 W
 
-(Werbos 1990; Rumelhart, Hinton & Williams 1986 — the equations of :mod:`nets.rnn`.)
-Twin: :func:`nets.rnn.forward_sequence` + :func:`nets.rnn.backward_sequence` with
-:func:`sim.train.output_loss` (``RNN.bptt(..., fast=False)``); tests/test_rnn_kernel.py
-checks agreement to 1e-12 (float64) and finite differences through the kernel.
+with f'(a) from h = f(a): 1 - h^2 (tanh), h (1 - h) (sigmoid), [h > 0] (relu: h > 0
+exactly when a > 0), 1 (identity). (Werbos 1990; Rumelhart, Hinton & Williams 1986 — the
+equations of :mod:`nets.rnn`.) Twin: :func:`nets.rnn.forward_sequence` + the numpy
+backward of :mod:`nets.rnn` with :func:`sim.train.output_loss` (``RNN.bptt(...,
+fast=False)``); tests/test_rnn_kernel.py checks agreement to 1e-12 (float64) over
+activation x loss/output x many-to-one/many x B in {1, 5}, float32 against float64, and
+finite differences through the kernel.
 
-Design: the recurrent products are :func:`nets._kernels.vecmath.product` (BLAS ``np.dot``
-on the batch for B >= 8, a vectorised loop nest below, which saves a ~1 us BLAS call per
-step at B = 1), the input part U x_t of every step is one product before the loop, and the
-parameter gradients dW, dU, dV are one large product each over all T*B rows at the end.
-Per step the pre-activation row a_t is formed in place, then h_t = tanh(a_t) over the row
-with the branch-free :func:`nets._kernels.vecmath.tanh` (expm1 by a Taylor polynomial and
-eight doublings; <= ~10 ulp of np.tanh, relative). Compiled with numpy's error model
-(:func:`sim.jit.vector_kernel`), so the division in that tanh has no ZeroDivisionError
-branch and the loop vectorises; the exact scalar ``math.tanh`` it replaced cost ~6.5 ms of
-the 409,600 calls at H=128, B=32, T=100, a third of the float64 step (an earlier attempt
-at the same plain-arithmetic tanh under the default error model did not vectorise and
-was only 1.2-1.35x faster than math.tanh). Measured [2026-11-22, 1 thread for BLAS,
-numba and torch, old and new kernel in one process; ms per step]: float64 H=32 B=1
-0.109 -> 0.055 (torch 3.4), H=32 B=32 3.67 -> 1.72 (torch 11.6), H=128 B=1 0.648 -> 0.476
-(torch 6.4: 9.8x -> 13.4x), H=128 B=32 21.3 -> 14.3 (torch 34.8: 1.63x -> 2.42x); float32
-H=128 B=32 14.5 -> 7.2 (torch 17.0: 1.17x -> 2.35x), H=128 B=1 0.50 -> 0.30 (torch 7.3).
-The kernel and the numpy twin still agree to ~1e-15 (float64). The kernel is generic in
-the float type: float64 and float32 arrays compile to separate specialisations (all
-arrays must share it; float32 elementwise work is done in float64 and rounded on store).
+Design: activation and loss are runtime integer codes (one compiled loop for every
+configuration: two specialisations in all, float64 and float32); the branch on the code
+sits outside each loop over a row of H units, so every row loop stays branch-free and
+vectorises. The recurrent products are :func:`nets._kernels.vecmath.product` (BLAS
+``np.dot`` on the batch for B >= 8, a vectorised loop nest below, which saves a ~1 us
+BLAS call per step at B = 1); the input parts U x_t of every step are one product before
+the loop, into an array that then takes the gradients da_t (row t is read only at forward
+step t and written only at backward step t) and comes from the wrapper's per-thread
+scratch (:mod:`nets._kernels.workspace`); the parameter gradients dW, dU, dV are one
+large product each over all T*B rows at the end. No row views inside the step loops
+(each costs a reference count: ~10 % at H = 128, B = 1 [measured]). tanh and sigmoid are
+the branch-free :func:`nets._kernels.vecmath.tanh` / :func:`~nets._kernels.vecmath.sigmoid`
+(<= ~10 ulp of numpy), compiled with numpy's error model (:func:`sim.jit.vector_kernel`),
+so the loops calling them vectorise; the exact scalar ``math.tanh`` cost ~6.5 ms of the
+409,600 calls at H=128, B=32, T=100, a third of the float64 step. The per-unit sums of
+squares of ||dL/dh_t|| and the bias sum db are accumulated per row while it is in cache
+(reductions into a vector over units vectorise; a scalar float reduction does not).
+Measured earlier, tanh kernel vs torch [2026-11-22, 1 thread; ms per step]: float64 H=32
+B=1 0.055 (torch 3.4), H=32 B=32 1.72 (torch 11.6), H=128 B=1 0.476 (torch 6.4), H=128 B=32
+14.3 (torch 34.8); float32 H=128 B=32 7.2 (torch 17.0), H=128 B=1 0.30 (torch 7.3).
+The kernel is generic in the float type: all arrays share it (float32 elementwise work
+is done in float64 and rounded on store; the products are float32). The wrapper passes
+writable C-contiguous arrays only: a read-only array is another numba type and would
+compile a third specialisation (~4 s cold).
 """
 from __future__ import annotations
 
@@ -43,14 +59,20 @@ import numpy as np
 
 from sim.jit import vector_kernel
 
+from .lstm import LOSS_CODES
 from .vecmath import product as _product
+from .vecmath import sigmoid as _sig
 from .vecmath import tanh as _tanh
+from .workspace import scratch
 
-__all__ = ["bptt_tanh_mse"]
+__all__ = ["rnn_bptt", "covers", "bptt_fast", "ACT_CODES", "LOSS_CODES"]
+
+#: hidden activation -> code of the kernel's activation branch (as nets.rnn._ACT_CODE)
+ACT_CODES = {"identity": 0, "tanh": 1, "relu": 2, "sigmoid": 3}
 
 
 @vector_kernel
-def bptt_tanh_mse(p, xs, ys, h0, scale, hs, dh_norm, g):
+def rnn_bptt(p, xs, ys, state, cfg, work, g):
     """Loss and all gradients of one batch, written into caller-allocated arrays.
 
     Parameters
@@ -58,10 +80,14 @@ def bptt_tanh_mse(p, xs, ys, h0, scale, hs, dh_norm, g):
     p : tuple (W (H, H), U (H, I), b (H,), V (K, H), c (K,)), C-contiguous
     xs : ndarray (T, B, I)
     ys : ndarray (Ty, B, K), Ty = T (many-to-many) or 1 (last step only)
-    h0 : ndarray (B, H)
-    scale : float, 1/n for the mean over the n scored elements, 1 for the sum
-    hs : ndarray (T+1, B, H), output: hs[0] = h0, hs[t+1] = h_t
-    dh_norm : ndarray (T,), output: ||dL/dh_t|| (Frobenius over the batch)
+    state : tuple (h0 (B, H), dh_final (B, H)): the initial state and an extra gradient
+        on the final state h_{T-1} (zeros for none)
+    cfg : tuple (scale, activation code of :data:`ACT_CODES`, loss code of
+        :data:`LOSS_CODES`); scale = 1 / (number of scored terms: elements, rows for the
+        cross-entropy) for the mean, 1 for the sum
+    work : tuple of outputs (hs (T+1, B, H): hs[0] = h0, hs[t+1] = h_t; dh_norm (T,):
+        ||dL/dh_t|| (Frobenius over the batch); dh0 (B, H): dL/dh0) and scratch (A (T*B, H):
+        the input parts U x_t, then the gradients da_t)
     g : tuple (dW, dU, db, dV, dc) shaped like p, output (overwritten)
 
     Returns
@@ -70,6 +96,9 @@ def bptt_tanh_mse(p, xs, ys, h0, scale, hs, dh_norm, g):
     """
     W, U, b, V, c = p
     dW, dU, db, dV, dc = g
+    h0, dh_final = state
+    scale, act, code = cfg
+    hs, dh_norm, dh0, A = work
     T, B, I = xs.shape
     H = W.shape[0]
     K = V.shape[0]
@@ -81,59 +110,165 @@ def bptt_tanh_mse(p, xs, ys, h0, scale, hs, dh_norm, g):
     VT = np.ascontiguousarray(V.T)
     # forward: input parts of every step in one product, then the recurrence
     xf = xs.reshape(T * B, I)
-    A = np.dot(xf, UT)  # (T*B, H)
+    np.dot(xf, UT, A)  # (T*B, H)
     R = np.empty((B, H), dt)
     for bb in range(B):
         for i in range(H):
             hs[0, bb, i] = h0[bb, i]
     for t in range(T):
         _product(hs[t], WT, R)
-        for bb in range(B):
+        for bb in range(B):  # no row views in the step loops: each costs a reference count
             r = t * B + bb
-            for i in range(H):  # the pre-activation row, then tanh over it (both vectorise)
-                R[bb, i] = R[bb, i] + A[r, i] + b[i]
-            for i in range(H):
-                hs[t + 1, bb, i] = _tanh(R[bb, i])
-    # loss on the scored steps
+            if act == 1:  # f(pre-activation) in one pass over the row (it vectorises)
+                for i in range(H):
+                    hs[t + 1, bb, i] = _tanh(R[bb, i] + A[r, i] + b[i])
+            elif act == 3:
+                for i in range(H):
+                    hs[t + 1, bb, i] = _sig(R[bb, i] + A[r, i] + b[i])
+            elif act == 2:
+                for i in range(H):
+                    hs[t + 1, bb, i] = max(R[bb, i] + A[r, i] + b[i], 0.0)
+            else:
+                for i in range(H):
+                    hs[t + 1, bb, i] = R[bb, i] + A[r, i] + b[i]
+    # loss on the scored steps: Z becomes dL/dz (sim.train.output_loss, fused on the logits)
     hy = hs[t0 + 1:].reshape(Ty * B, H)
     Z = np.dot(hy, VT)  # (Ty*B, K)
     yf = ys.reshape(Ty * B, K)
     loss = 0.0
-    for k in range(K):
-        dc[k] = 0.0
     two_s = 2.0 * scale
     for r in range(Ty * B):
+        if code == 0:  # MSE, identity output
+            for k in range(K):
+                e = Z[r, k] + c[k] - yf[r, k]
+                loss += e * e
+                Z[r, k] = two_s * e
+        elif code == 3:  # MSE of y = sigma(z)
+            for k in range(K):
+                y = _sig(Z[r, k] + c[k])
+                e = y - yf[r, k]
+                loss += e * e
+                Z[r, k] = two_s * e * y * (1.0 - y)
+        elif code == 1:  # BCE with a sigmoid output: softplus(z) - t z
+            for k in range(K):
+                z = Z[r, k] + c[k]
+                loss += max(z, 0.0) + math.log1p(math.exp(-abs(z))) - yf[r, k] * z
+                Z[r, k] = scale * (_sig(z) - yf[r, k])
+        else:  # cross-entropy with a softmax output: logsumexp(z) sum(t) - t . z per row
+            for k in range(K):
+                Z[r, k] += c[k]
+            zmax = Z[r, 0]
+            for k in range(1, K):
+                zmax = max(zmax, Z[r, k])
+            se = 0.0
+            ty = 0.0
+            tz = 0.0
+            for k in range(K):
+                se += math.exp(Z[r, k] - zmax)
+                ty += yf[r, k]
+                tz += yf[r, k] * Z[r, k]
+            loss += (zmax + math.log(se)) * ty - tz
+            for k in range(K):
+                Z[r, k] = scale * (math.exp(Z[r, k] - zmax) / se * ty - yf[r, k])
+    for k in range(K):
+        dc[k] = 0.0
+    for r in range(Ty * B):
         for k in range(K):
-            e = Z[r, k] + c[k] - yf[r, k]
-            loss += e * e
-            Z[r, k] = two_s * e  # Z now holds dz
             dc[k] += Z[r, k]
     dV[:, :] = np.dot(Z.T, hy)
     Dout = np.dot(Z, V)  # (Ty*B, H): dL/dh_t from the loss term at t
-    # backward
-    DA = np.empty((T * B, H), dt)
-    carry = np.zeros((B, H), dt)
+    # backward: A's row t*B+b (U x_t) was read only at forward step t; it now takes da_t
+    DA = A
+    carry = dh0  # dL/dh_t accumulates here; after step t = 0 it is dL/dh0
+    for bb in range(B):
+        for i in range(H):
+            carry[bb, i] = dh_final[bb, i]
+    sq = np.empty(H)  # per-unit sums of squares: this reduction vectorises across units
+    for i in range(H):
+        db[i] = 0.0
     for t in range(T - 1, -1, -1):
-        ss = 0.0
+        for i in range(H):
+            sq[i] = 0.0
+        w = 1.0 if t >= t0 else 0.0  # whether step t is scored (branch-free in the row loops)
+        ro = max(t - t0, 0) * B
         for bb in range(B):
             r = t * B + bb
-            ro = (t - t0) * B + bb
-            for i in range(H):
-                d = carry[bb, i]
-                if t >= t0:
-                    d += Dout[ro, i]
-                ss += d * d
-                h = hs[t + 1, bb, i]
-                DA[r, i] = d * (1.0 - h * h)
+            for i in range(H):  # dL/dh_t = dz_t V + da_{t+1} W
+                carry[bb, i] += w * Dout[ro + bb, i]
+            if act == 1:
+                for i in range(H):
+                    d = carry[bb, i]
+                    h = hs[t + 1, bb, i]
+                    DA[r, i] = d * (1.0 - h * h)
+                    sq[i] += d * d
+                    db[i] += DA[r, i]
+            elif act == 3:
+                for i in range(H):
+                    d = carry[bb, i]
+                    h = hs[t + 1, bb, i]
+                    DA[r, i] = d * (h * (1.0 - h))
+                    sq[i] += d * d
+                    db[i] += DA[r, i]
+            elif act == 2:  # h > 0 exactly when a > 0
+                for i in range(H):
+                    d = carry[bb, i]
+                    DA[r, i] = d if hs[t + 1, bb, i] > 0.0 else 0.0
+                    sq[i] += d * d
+                    db[i] += DA[r, i]
+            else:
+                for i in range(H):
+                    d = carry[bb, i]
+                    DA[r, i] = d
+                    sq[i] += d * d
+                    db[i] += d
+        ss = 0.0
+        for i in range(H):
+            ss += sq[i]
         dh_norm[t] = math.sqrt(ss)
-        if t > 0:
-            _product(DA[t * B:(t + 1) * B], W, carry)
+        _product(DA[t * B:(t + 1) * B], W, carry)  # dL/dh_{t-1} (dL/dh0 after t = 0)
     hprev = hs[:T].reshape(T * B, H)
     dW[:, :] = np.dot(DA.T, hprev)
     dU[:, :] = np.dot(DA.T, xf)
-    for i in range(H):
-        db[i] = 0.0
-    for r in range(T * B):
-        for i in range(H):
-            db[i] += DA[r, i]
     return loss * scale
+
+
+# --- the Python side: coverage and the call used by RNN.bptt(fast=True) -----------------------
+def covers(net, loss, truncate, T: int) -> bool:
+    """Whether :func:`rnn_bptt` computes ``net.bptt`` for this configuration (one layer, one
+    direction, full BPTT, a hidden activation of :data:`ACT_CODES`, a loss/output pair of
+    :data:`LOSS_CODES`). truncate = T is not full BPTT for ``trace["dh0"]`` (the term at
+    T-1 reaches h0 through T + 1 cell applications): only truncate > T is."""
+    name = loss if isinstance(loss, str) else getattr(loss, "name", None)
+    return (net.stack_params is None and net.activation in ACT_CODES
+            and (name, net.output_activation) in LOSS_CODES and (truncate is None or truncate > T))
+
+
+def _writable(a, dtype) -> np.ndarray:
+    """a as a C-contiguous writable array of ``dtype`` (a read-only array is another numba
+    type: it would compile a second specialisation of the kernel, ~4 s cold)."""
+    a = np.ascontiguousarray(a, dtype=dtype)
+    return a if a.flags.writeable else a.copy()
+
+
+def bptt_fast(net, params, xs, ys, h0, dh_final, loss, reduction, dtype):
+    """``RNN.bptt`` through :func:`rnn_bptt` in ``dtype`` (float32 or float64).
+
+    params : RNNTrainParams;  xs (T, B, I);  ys (T, B, K) or (B, K);  h0 (B, H);
+    dh_final (B, H) or None. Returns (loss, grads tuple, hs (T+1, B, H), dh_norm (T,), dh0 (B, H)).
+    """
+    if reduction not in ("mean", "sum"):
+        raise ValueError(f"reduction must be one of ('mean', 'sum'), got {reduction!r}")
+    name = loss if isinstance(loss, str) else loss.name
+    code = LOSS_CODES[(name, net.output_activation)]
+    T, B, _ = xs.shape
+    H, K = params[0].shape[0], params[3].shape[0]
+    y3 = _writable(ys if ys.ndim == 3 else ys[None], dtype)
+    scale = 1.0 if reduction == "sum" else 1.0 / max(y3.size // K if code == 2 else y3.size, 1)
+    p = tuple(_writable(a, dtype) for a in params)
+    state = (_writable(h0, dtype), np.zeros((B, H), dtype) if dh_final is None else _writable(dh_final, dtype))
+    work = (np.empty((T + 1, B, H), dtype), np.empty(T, dtype), np.empty((B, H), dtype),
+            scratch("rnn_A", (T * B, H), dtype))
+    g = tuple(np.empty_like(a) for a in p)
+    value = rnn_bptt(p, _writable(xs, dtype), y3, state, (float(scale), ACT_CODES[net.activation],
+                     code), work, g)
+    return float(value), g, work[0], work[1], work[2]
