@@ -12,6 +12,7 @@ from .rbm import RBM, RBMParams, RBMState
 from .perceptron import McCullochPitts, MPParams, MPState, train_perceptron
 from .elman import Elman, copy_back_train
 from .lstm import LSTM, LSTMState
+from .lstm_rtrl import rtrl_sequence
 from .gru import GRU, GRUState, GRUTrainParams
 from .jordan import Jordan, JordanParams, JordanState
 
@@ -26,7 +27,7 @@ __all__ = [
     "RBM", "RBMParams", "RBMState",
     "McCullochPitts", "MPParams", "MPState", "train_perceptron",
     "Elman", "copy_back_train",
-    "LSTM", "LSTMState",
+    "LSTM", "LSTMState", "rtrl_sequence",
     "GRU", "GRUState", "GRUTrainParams",
     "Jordan", "JordanParams", "JordanState",
 ]

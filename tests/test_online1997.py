@@ -189,3 +189,39 @@ def test_zeroed_fields_and_columns():
     np.testing.assert_array_equal(p.W, p0.W)
     with pytest.raises(ScenarioError, match="train.zero"):
         _zeroed(p0, ["Q"])
+
+
+def test_update_step_is_the_1997_learner_sequence_after_sequence():
+    """train.update = "step": every sequence is one rtrl_sequence run (weights changed at every time
+    step, E = 1/2 sum (y - t)^2 so step = lr / 2 on the lab's summed MSE), masks respected, and it differs
+    from the per-sequence exact-BPTT learner."""
+    from nets.lstm_rtrl import rtrl_sequence
+    net = _lstm(6)
+    strings = ["BTBTXSETE", "BPBPVVEPE", "BTBTSXSETE"]
+    data = [encode_reber([s]) for s in strings]
+    order = [0, 2, 1, 1, 0]
+    freeze = {"b": np.r_[np.ones(6), np.zeros(2)]}                    # output-gate biases frozen
+    kw = dict(lr=0.5, loss="mse", max_sequences=len(order), check_every=100, masks=freeze)
+    rec = train_online(net, net.train_params(), lambda n: data[order[n - 1]], data, reber_predicted,
+                       update="step", **kw)
+    p = type(net.params)(*[np.array(a) for a in net.params])
+    for i in order:
+        rtrl_sequence(net, p, *data[i], step=0.25, masks=freeze, fast=False)
+    for a, b in zip(rec["params"], p):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(rec["params"].b[6:], net.params.b[6:])
+    seq = train_online(net, net.train_params(), lambda n: data[order[n - 1]], data, reber_predicted, **kw)
+    assert np.max(np.abs(seq["params"].U - rec["params"].U)) > 1e-4
+    with pytest.raises(ValueError, match="update"):
+        train_online(net, net.train_params(), lambda n: data[0], data, reber_predicted, update="epoch", **kw)
+
+
+def test_update_step_needs_a_1997_cell(tmp_path):
+    text = open(L3).read().replace('loss = "mse"', 'loss = "mse"\nupdate = "step"')
+    ok = tmp_path / "ok.toml"
+    ok.write_text(text)
+    load_scenario(ok, smoke=True)                                      # the Elman arch keeps "sequence"
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('variant = "NFG", forget_gate = false', 'variant = "vanilla", forget_gate = true'))
+    with pytest.raises(ScenarioError, match="train.update"):
+        load_scenario(bad, smoke=True)

@@ -3,10 +3,19 @@ r"""Online training as in Hochreiter & Schmidhuber (1997): one sequence at a tim
 Hochreiter, S. & Schmidhuber, J. (1997), Long short-term memory, Neural Computation
 9(8):1735-1780, Section 5 (SCENARIOS.md 7.1, experiments L3 = Exp. 1 and L2 = Exp. 2a).
 "On-line learning": the net reads one sequence from the zero state (activations are reset
-after each sequence; an Elman net restarts from its ``context_init``), its error is
-backpropagated through the whole sequence (exact BPTT, ``bptt(..., fast=True)`` where a
-numba kernel covers the net, else the numpy path; the 1997 truncated gate gradients are
-not reproduced) and the weights change at once by plain gradient descent,
+after each sequence; an Elman net restarts from its ``context_init``). Two learners
+(``train.update``):
+
+* ``"sequence"`` (default): the error is backpropagated through the whole sequence (exact
+  BPTT, ``bptt(..., fast=True)`` where a numba kernel covers the net, else the numpy path)
+  and the weights change once per sequence;
+* ``"step"``: the paper's own algorithm (its Appendix A) for the LSTM archs: the truncated
+  gradient (recurrent inputs of the gates and cell inputs treated as constants; partials
+  of the cell states accumulated forward, RTRL-like) and a weight change after EVERY time
+  step (:func:`nets.lstm_rtrl.rtrl_sequence`; 1997 cells only: no forget gate, no
+  peepholes, one layer). Archs that are not LSTMs (the Elman SRN) keep ``"sequence"``.
+
+Either way the change is plain gradient descent,
 
     w <- w - lr dE/dw,   E = 1/2 sum_t sum_k (y_tk - target_tk)^2      (loss "mse", the paper's)
 
@@ -67,6 +76,8 @@ from typing import Any
 
 import numpy as np
 
+from nets.lstm_rtrl import check_rtrl_net, rtrl_covers, rtrl_sequence
+
 from ..core import get_net
 from ..errors import ScenarioError
 from ..rng import child, generator
@@ -76,12 +87,15 @@ from ..stats import mean_interval, wilson_interval
 from . import Protocol
 from .seqlearn import ARCH_NAMES, SeqLearn, _freeze_masks, _one_blas_thread, _set_params, archs, n_params
 
-__all__ = ["Online1997", "reber_predicted", "max_error_below", "CRITERIA", "train_online", "evaluation_batches"]
+__all__ = ["Online1997", "reber_predicted", "max_error_below", "CRITERIA", "train_online", "evaluation_batches",
+           "UPDATES"]
 
 _PER_ARCH = ("success_rate", "n_success", "n_diverged", "sequences_to_success", "sequences_to_success_mean",
              "sequences_to_success_min", "sequences_to_success_max", "n_params", "accuracy", "mse", "max_error",
              "final_loss")
 _TASKS = ("embedded_reber", "noise_free_lags")
+#: train.update: one weight change per sequence (exact BPTT) or per time step (the 1997 truncated RTRL)
+UPDATES = ("sequence", "step")
 
 
 def reber_predicted(y: np.ndarray, ys: np.ndarray) -> np.ndarray:
@@ -165,7 +179,7 @@ def _evaluate(net, params, batches, criterion) -> dict | None:
 
 def train_online(net, params, sequences, batches, criterion, *, lr: float, loss: str, max_sequences: int,
                  check_every: int, masks: dict | None = None, hold: dict | None = None, stall_tol: float = 0.01,
-                 fast: bool = True) -> dict[str, Any]:
+                 fast: bool = True, update: str = "sequence") -> dict[str, Any]:
     """Train ``net`` online from ``params``; stop at the first check where the criterion holds.
 
     Parameters
@@ -174,6 +188,8 @@ def train_online(net, params, sequences, batches, criterion, *, lr: float, loss:
     batches : evaluation batches [(xs (T, B, I), ys (T, B, K))]
     criterion : callable (y, ys) -> (B,) bool (:data:`CRITERIA`)
     lr : the rate on E (module docstring);  loss : "mse" or "bce"
+    update : "sequence" (exact BPTT, one change per sequence) or "step" (the 1997 truncated
+        RTRL, a change after every time step: :func:`nets.lstm_rtrl.rtrl_sequence`)
     masks : dict field -> 0/1 array, optional (frozen entries are 0)
     hold : dict field -> 0/1 array, optional: entries (0) held at their initial values until the
         first check whose evaluation MSE is not below (1 - stall_tol) times the previous check's
@@ -185,6 +201,8 @@ def train_online(net, params, sequences, batches, criterion, *, lr: float, loss:
     mse, max_error, NaN if diverged), final_loss, curve_at / curve_mse / curve_accuracy
     (one entry per check, NaN after the trial ended), params (the final NamedTuple)
     """
+    if update not in UPDATES:
+        raise ValueError(f"update must be one of {UPDATES}, got {update!r}")
     step = lr * (0.5 if loss == "mse" else 1.0)
     P = type(params)
     ps = [np.array(p, dtype=np.float64) for p in params]          # writable copies, updated in place
@@ -206,15 +224,21 @@ def train_online(net, params, sequences, batches, criterion, *, lr: float, loss:
     j, run_loss, run_n = 0, 0.0, 0
     for n in range(1, max_sequences + 1):
         xs, ys = sequences(n)
-        with np.errstate(over="ignore", invalid="ignore"):
-            value, grads, _ = net.bptt(P(*ps), xs, ys, loss=loss, reduction="sum", fast=fast)
+        if update == "step":  # the weights change in place after every time step
+            with np.errstate(over="ignore", invalid="ignore"):
+                value, _ = rtrl_sequence(net, P(*ps), xs, ys, loss=loss, step=step, fast=fast,
+                                         masks={f: m for f, m in zip(params._fields, mask) if m is not None})
+        else:
+            with np.errstate(over="ignore", invalid="ignore"):
+                value, grads, _ = net.bptt(P(*ps), xs, ys, loss=loss, reduction="sum", fast=fast)
         if not math.isfinite(value):
             rec["diverged"] = 1.0
             break
         run_loss += value * (0.5 if loss == "mse" else 1.0)
         run_n += 1
-        for p, g, m in zip(ps, grads, mask):
-            p -= step * (g if m is None else g * m)
+        if update != "step":
+            for p, g, m in zip(ps, grads, mask):
+                p -= step * (g if m is None else g * m)
         if n == at[j]:
             sc = _evaluate(net, P(*ps), batches, criterion)
             if sc is None or not all(np.all(np.isfinite(p)) for p in ps):
@@ -250,6 +274,9 @@ class Online1997(Protocol):
             "stall_tol": Key("float", default=0.01, min=0.0, max=1.0,
                              doc="the error stalls when a check improves on the previous one by less than this"),
             "fast": Key("bool", default=True, doc="bptt(fast=True): the fused numba kernels where they cover the net"),
+            "update": Key("str", default="sequence", choices=UPDATES,
+                          doc="sequence: exact BPTT, one change per sequence; step: the 1997 truncated RTRL, "
+                              "a change every time step (LSTM archs; others keep sequence)"),
         },
     }
     run_keys = {
@@ -272,6 +299,11 @@ class Online1997(Protocol):
                 params = _set_params(net.train_params(), a["params"], src, f"net.archs[{a['name']}]")
                 for key in ("freeze", "hold", "zero"):
                     _masks(params, cfg["train"][key], src, f"train.{key}")
+                if cfg["train"]["update"] == "step" and a["kind"] == "lstm" and not rtrl_covers(net):
+                    try:
+                        check_rtrl_net(net)
+                    except ValueError as exc:
+                        raise ScenarioError(src, "train.update", f"'step' for arch {a['name']!r}: {exc}") from None
 
     def trial(self, cfg, ss, k):
         """Flat results ``"<arch>.<field>"`` -> float or array."""
@@ -296,7 +328,8 @@ class Online1997(Protocol):
                                    max_sequences=tr["max_sequences"], check_every=tr["check_every"],
                                    masks=_freeze_masks(params, tr["freeze"]),
                                    hold=_freeze_masks(params, tr["hold"]) if tr["hold"] else None,
-                                   stall_tol=tr["stall_tol"], fast=tr["fast"])
+                                   stall_tol=tr["stall_tol"], fast=tr["fast"],
+                                   update=tr["update"] if a["kind"] == "lstm" else "sequence")
                 rec.pop("params")
                 rec["n_params"] = float(n_params(net))
                 out.update({f"{a['name']}.{f}": v for f, v in rec.items()})
