@@ -212,6 +212,16 @@ def test_update_step_is_the_1997_learner_sequence_after_sequence():
     np.testing.assert_array_equal(rec["params"].b[6:], net.params.b[6:])
     seq = train_online(net, net.train_params(), lambda n: data[order[n - 1]], data, reber_predicted, **kw)
     assert np.max(np.abs(seq["params"].U - rec["params"].U)) > 1e-4
+    # "truncated": the same gradient summed over the sequence at fixed weights, one change per sequence
+    tru = train_online(net, net.train_params(), lambda n: data[order[n - 1]], data, reber_predicted,
+                       update="truncated", **kw)
+    p = type(net.params)(*[np.array(a) for a in net.params])
+    for i in order:
+        _, g = rtrl_sequence(net, type(p)(*[a.copy() for a in p]), *data[i], fast=False)
+        p = p._replace(**{f: getattr(p, f) - 0.25 * freeze.get(f, 1.0) * getattr(g, f) for f in p._fields})
+    for a, b in zip(tru["params"], p):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+    assert np.max(np.abs(tru["params"].U - rec["params"].U)) > 1e-6
     with pytest.raises(ValueError, match="update"):
         train_online(net, net.train_params(), lambda n: data[0], data, reber_predicted, update="epoch", **kw)
 

@@ -13,7 +13,10 @@ after each sequence; an Elman net restarts from its ``context_init``). Two learn
   gradient (recurrent inputs of the gates and cell inputs treated as constants; partials
   of the cell states accumulated forward, RTRL-like) and a weight change after EVERY time
   step (:func:`nets.lstm_rtrl.rtrl_sequence`; 1997 cells only: no forget gate, no
-  peepholes, one layer). Archs that are not LSTMs (the Elman SRN) keep ``"sequence"``.
+  peepholes, one layer). Archs that are not LSTMs (the Elman SRN) keep ``"sequence"``;
+* ``"truncated"``: the same truncated gradient, summed over the sequence at fixed weights
+  and applied once per sequence (the paper's Appendix A.1 ends: "Each weight's total update
+  is the sum of the contributions of all time steps", which also reads this way).
 
 Either way the change is plain gradient descent,
 
@@ -95,7 +98,7 @@ _PER_ARCH = ("success_rate", "n_success", "n_diverged", "sequences_to_success", 
              "final_loss")
 _TASKS = ("embedded_reber", "noise_free_lags")
 #: train.update: one weight change per sequence (exact BPTT) or per time step (the 1997 truncated RTRL)
-UPDATES = ("sequence", "step")
+UPDATES = ("sequence", "step", "truncated")
 
 
 def reber_predicted(y: np.ndarray, ys: np.ndarray) -> np.ndarray:
@@ -188,8 +191,9 @@ def train_online(net, params, sequences, batches, criterion, *, lr: float, loss:
     batches : evaluation batches [(xs (T, B, I), ys (T, B, K))]
     criterion : callable (y, ys) -> (B,) bool (:data:`CRITERIA`)
     lr : the rate on E (module docstring);  loss : "mse" or "bce"
-    update : "sequence" (exact BPTT, one change per sequence) or "step" (the 1997 truncated
-        RTRL, a change after every time step: :func:`nets.lstm_rtrl.rtrl_sequence`)
+    update : "sequence" (exact BPTT, one change per sequence), "step" (the 1997 truncated
+        RTRL, a change after every time step: :func:`nets.lstm_rtrl.rtrl_sequence`) or
+        "truncated" (that gradient summed over the sequence, one change per sequence)
     masks : dict field -> 0/1 array, optional (frozen entries are 0)
     hold : dict field -> 0/1 array, optional: entries (0) held at their initial values until the
         first check whose evaluation MSE is not below (1 - stall_tol) times the previous check's
@@ -228,6 +232,9 @@ def train_online(net, params, sequences, batches, criterion, *, lr: float, loss:
             with np.errstate(over="ignore", invalid="ignore"):
                 value, _ = rtrl_sequence(net, P(*ps), xs, ys, loss=loss, step=step, fast=fast,
                                          masks={f: m for f, m in zip(params._fields, mask) if m is not None})
+        elif update == "truncated":
+            with np.errstate(over="ignore", invalid="ignore"):
+                value, grads = rtrl_sequence(net, P(*ps), xs, ys, loss=loss, fast=fast)
         else:
             with np.errstate(over="ignore", invalid="ignore"):
                 value, grads, _ = net.bptt(P(*ps), xs, ys, loss=loss, reduction="sum", fast=fast)
@@ -276,7 +283,8 @@ class Online1997(Protocol):
             "fast": Key("bool", default=True, doc="bptt(fast=True): the fused numba kernels where they cover the net"),
             "update": Key("str", default="sequence", choices=UPDATES,
                           doc="sequence: exact BPTT, one change per sequence; step: the 1997 truncated RTRL, "
-                              "a change every time step (LSTM archs; others keep sequence)"),
+                              "a change every time step; truncated: its gradient, one change per sequence "
+                              "(step and truncated: LSTM archs; others keep sequence)"),
         },
     }
     run_keys = {
@@ -299,11 +307,11 @@ class Online1997(Protocol):
                 params = _set_params(net.train_params(), a["params"], src, f"net.archs[{a['name']}]")
                 for key in ("freeze", "hold", "zero"):
                     _masks(params, cfg["train"][key], src, f"train.{key}")
-                if cfg["train"]["update"] == "step" and a["kind"] == "lstm" and not rtrl_covers(net):
+                if cfg["train"]["update"] != "sequence" and a["kind"] == "lstm" and not rtrl_covers(net):
                     try:
                         check_rtrl_net(net)
                     except ValueError as exc:
-                        raise ScenarioError(src, "train.update", f"'step' for arch {a['name']!r}: {exc}") from None
+                        raise ScenarioError(src, "train.update", f"{cfg['train']['update']!r} for arch {a['name']!r}: {exc}") from None
 
     def trial(self, cfg, ss, k):
         """Flat results ``"<arch>.<field>"`` -> float or array."""
