@@ -179,7 +179,7 @@ def rnn_bptt(p, xs, ys, state, cfg, work, g):
     Dout = np.dot(Z, V)  # (Ty*B, H): dL/dh_t from the loss term at t
     # backward: A's row t*B+b (U x_t) was read only at forward step t; it now takes da_t
     DA = A
-    carry = dh0  # dL/dh_t accumulates here; after step t = 0 it is dL/dh0
+    carry = np.empty((B, H), dt)  # dL/dh_t; local, so LLVM knows it aliases nothing (~3 % at B = 1)
     for bb in range(B):
         for i in range(H):
             carry[bb, i] = dh_final[bb, i]
@@ -193,31 +193,29 @@ def rnn_bptt(p, xs, ys, state, cfg, work, g):
         ro = max(t - t0, 0) * B
         for bb in range(B):
             r = t * B + bb
-            for i in range(H):  # dL/dh_t = dz_t V + da_{t+1} W
-                carry[bb, i] += w * Dout[ro + bb, i]
-            if act == 1:
+            if act == 1:  # dL/dh_t = dz_t V + da_{t+1} W, then da_t = dL/dh_t f'(a_t)
                 for i in range(H):
-                    d = carry[bb, i]
+                    d = carry[bb, i] + w * Dout[ro + bb, i]
                     h = hs[t + 1, bb, i]
                     DA[r, i] = d * (1.0 - h * h)
                     sq[i] += d * d
                     db[i] += DA[r, i]
             elif act == 3:
                 for i in range(H):
-                    d = carry[bb, i]
+                    d = carry[bb, i] + w * Dout[ro + bb, i]
                     h = hs[t + 1, bb, i]
                     DA[r, i] = d * (h * (1.0 - h))
                     sq[i] += d * d
                     db[i] += DA[r, i]
             elif act == 2:  # h > 0 exactly when a > 0
                 for i in range(H):
-                    d = carry[bb, i]
+                    d = carry[bb, i] + w * Dout[ro + bb, i]
                     DA[r, i] = d if hs[t + 1, bb, i] > 0.0 else 0.0
                     sq[i] += d * d
                     db[i] += DA[r, i]
             else:
                 for i in range(H):
-                    d = carry[bb, i]
+                    d = carry[bb, i] + w * Dout[ro + bb, i]
                     DA[r, i] = d
                     sq[i] += d * d
                     db[i] += d
@@ -226,6 +224,9 @@ def rnn_bptt(p, xs, ys, state, cfg, work, g):
             ss += sq[i]
         dh_norm[t] = math.sqrt(ss)
         _product(DA[t * B:(t + 1) * B], W, carry)  # dL/dh_{t-1} (dL/dh0 after t = 0)
+    for bb in range(B):  # after step t = 0 the carry is dL/dh0
+        for i in range(H):
+            dh0[bb, i] = carry[bb, i]
     hprev = hs[:T].reshape(T * B, H)
     dW[:, :] = np.dot(DA.T, hprev)
     dU[:, :] = np.dot(DA.T, xf)
