@@ -124,6 +124,7 @@ def bench_case(H, B, torch, *, rounds, reps, min_time) -> dict:
     p, xs, ys = _problem(H, B)
     net = nets.rnn.RNN(p[0], p[1], p[2], V=p[3], c=p[4], activation="tanh")
     tp = net.train_params()
+    tp = type(tp)(*(np.array(a) for a in tp))  # writable, as a training loop holds them (read-only: copied per call)
     L_np, g_np, _ = net.bptt(tp, xs, ys, loss="mse")
     res = {"H": H, "B": B, "T": T_STEPS, "I": N_IN, "K": N_OUT, "ms": {}, "checks": {}}
     impls = {}
