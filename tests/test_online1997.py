@@ -150,6 +150,19 @@ def test_tiny_run_is_deterministic_and_reports_per_architecture():
         assert 0 <= m1[f"success_rate_{a}"] <= 1 and m1[f"n_diverged_{a}"] == 0
         assert 0 <= m1[f"accuracy_{a}"] <= 1 and m1[f"mse_{a}"] > 0
     assert m1["n_params_lstm1997"] == 4 * 4 * (4 + 7 + 1) + 7 * 4 + 7   # W, U, b, V, c of 4 cells
+    assert m1["success_gap_elman"] == m1["success_rate_lstm1997"] - m1["success_rate_elman"]
+    assert "success_gap_lstm1997" not in m1                              # gaps only against the first arch
+
+
+def test_success_gap_interval_is_newcombes_hybrid_score():
+    from sim.protocols.online1997 import success_gap_interval
+    # Newcombe (1998), Statistics in Medicine 17:873, example 56/70 - 48/80: 0.0524 to 0.3339
+    lo, hi = success_gap_interval(56, 70, 48, 80)
+    assert (round(lo, 4), round(hi, 4)) == (0.0524, 0.3339)
+    lo, hi = success_gap_interval(5, 5, 0, 5)                             # 5/5 vs 0/5: clearly above 0
+    assert 0.3 < lo < 0.5 and hi == 1.0
+    lo, hi = success_gap_interval(2, 5, 2, 5)
+    assert lo < 0 < hi and lo == pytest.approx(-hi)
 
 
 def test_bad_task_is_a_scenario_error(tmp_path):

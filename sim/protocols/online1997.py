@@ -68,9 +68,11 @@ interval their range; NaN if none), ``sequences_to_success_mean_<a>``,
 ``accuracy_<a>`` (fraction of evaluation sequences meeting the criterion), ``mse_<a>``
 (mean squared output error per output and step), ``max_error_<a>`` (largest absolute
 output error), ``final_loss_<a>`` (mean training error E per sequence over the last
-check interval). Figures: ``solved_fraction`` (fraction of trials solved vs training
-sequences) and ``learning_curves`` (evaluation MSE vs sequences; a trial's curve ends
-when it succeeds).
+check interval). With several archs, ``success_gap_<b>`` for every arch b after the first
+one a: (successes of a - successes of b) / trials, the archs of a trial seeing the same
+sequences (Newcombe's hybrid score interval, :func:`success_gap_interval`). Figures:
+``solved_fraction`` (fraction of trials solved vs training sequences) and ``learning_curves``
+(evaluation MSE vs sequences; a trial's curve ends when it succeeds).
 """
 from __future__ import annotations
 
@@ -91,7 +93,7 @@ from . import Protocol
 from .seqlearn import ARCH_NAMES, SeqLearn, _freeze_masks, _one_blas_thread, _set_params, archs, n_params
 
 __all__ = ["Online1997", "reber_predicted", "max_error_below", "CRITERIA", "train_online", "evaluation_batches",
-           "UPDATES"]
+           "UPDATES", "success_gap_interval"]
 
 _PER_ARCH = ("success_rate", "n_success", "n_diverged", "sequences_to_success", "sequences_to_success_mean",
              "sequences_to_success_min", "sequences_to_success_max", "n_params", "accuracy", "mse", "max_error",
@@ -291,7 +293,8 @@ class Online1997(Protocol):
         "n_train": Key("int", default=256, min=0, doc="fixed training set (0: fresh sequences from the generator)"),
         "n_test": Key("int", default=256, min=0, doc="test sequences added to the evaluation set (Reber)"),
     }
-    metrics = tuple(f"{q}_{a}" for a in ARCH_NAMES for q in _PER_ARCH)
+    metrics = (tuple(f"{q}_{a}" for a in ARCH_NAMES for q in _PER_ARCH)
+               + tuple(f"success_gap_{a}" for a in ARCH_NAMES))
     plots = {"solved_fraction": {}, "learning_curves": {"log": Key("bool", default=True)}}
 
     def validate(self, scenario) -> None:
@@ -311,7 +314,8 @@ class Online1997(Protocol):
                     try:
                         check_rtrl_net(net)
                     except ValueError as exc:
-                        raise ScenarioError(src, "train.update", f"{cfg['train']['update']!r} for arch {a['name']!r}: {exc}") from None
+                        raise ScenarioError(src, "train.update",
+                                            f"{cfg['train']['update']!r} for arch {a['name']!r}: {exc}") from None
 
     def trial(self, cfg, ss, k):
         """Flat results ``"<arch>.<field>"`` -> float or array."""
@@ -370,6 +374,11 @@ class Online1997(Protocol):
                 if len(v):
                     m, lo, hi = mean_interval(v)
                     put(f"{q}_{a}", m, (lo, hi))
+        names = _arch_names(results[0])
+        for b in names[1:]:
+            solved = lambda a: int(sum(math.isfinite(r[f"{a}.solved_at"]) for r in results))  # noqa: E731
+            k1, k2 = solved(names[0]), solved(b)
+            put(f"success_gap_{b}", (k1 - k2) / n, success_gap_interval(k1, n, k2, n))
         return metrics, intervals
 
     def figures(self, scenario, points, demo) -> list[tuple[str, Any]]:
@@ -411,6 +420,17 @@ def _zeroed(params, spec: list[str]):
         return params
     masks = _masks(params, spec, "", "train.zero")
     return params._replace(**{f: np.asarray(getattr(params, f)) * m for f, m in masks.items()})
+
+
+def success_gap_interval(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float]:
+    """95 % interval of p1 - p2 for k1 of n1 and k2 of n2 successes: Newcombe's (1998) hybrid score
+    interval from the two Wilson intervals (it treats the proportions as independent; the archs
+    of a trial share its sequences, so it is conservative when their outcomes correlate)."""
+    p1, p2 = k1 / n1, k2 / n2
+    l1, u1 = wilson_interval(k1, n1)
+    l2, u2 = wilson_interval(k2, n2)
+    d = p1 - p2
+    return d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
 
 
 def _arch_names(trial: dict) -> list[str]:
