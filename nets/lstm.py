@@ -21,8 +21,10 @@ Squashes: act_g in {"tanh", "logistic" sigma, "logistic2" 4 sigma - 2 (range [-2
 "identity"}, act_h in {"tanh", "logistic1" 2 sigma - 1 (range [-1, 1]), "identity"}. The
 1997 original (Hochreiter & Schmidhuber, Neural Computation 9:1735) is
 ``forget_gate=False, peepholes=False, cell_input="logistic2", cell_output="logistic1"``:
-c_t = c_{t-1} + i_t g_t. (Its truncated gate gradients are not reproduced: ``bptt``
-always computes the exact gradient, or the truncation of ``truncate`` below.)
+c_t = c_{t-1} + i_t g_t. ``bptt`` always computes the exact gradient (or the truncation
+of ``truncate`` below); the 1997 learner itself (gradients cut at the gates' recurrent
+inputs, forward-accumulated through the cell state, weights changed every step) is
+:func:`nets.lstm_rtrl.rtrl_sequence`.
 
 Greff, Srivastava, Koutnik, Steunebrink & Schmidhuber (2017), "LSTM: A search space
 odyssey", IEEE TNNLS 28:2222. ``variant`` sets the defaults of the switches:
