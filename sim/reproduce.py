@@ -192,7 +192,7 @@ def render_report(entries: list[dict[str, Any]], *, smoke: bool) -> str:
               f"- summed scenario runtime: {total:.1f} s"]
     revs = sorted({e["git"] for e in entries if e.get("git")})
     if len(revs) > 1:  # the state is keyed by scenario file and mode, not by the code that ran it
-        lines.append(f"- results come from {len(revs)} code revisions ({', '.join(r[:12] for r in revs)}); "
+        lines.append(f"- results come from {len(revs)} code revisions ({', '.join(r[:12] + ('+dirty' if r.endswith('+dirty') else '') for r in revs)}); "
                      "`rnnlab reproduce --fresh` reruns everything at one")
     lines.append("")
     return "\n".join(lines)

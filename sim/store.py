@@ -109,14 +109,18 @@ def versions() -> dict[str, str]:
 
 
 def git_revision(where: str | Path | None = None) -> str | None:
-    """The git commit of the rnnlab source tree (``+dirty`` when modified), if it is a checkout."""
+    """The git commit of the rnnlab source tree (``+dirty`` when modified), if it is a checkout.
+
+    Changes under ``figures/`` (the gallery ``rnnlab reproduce`` itself rewrites) do not count.
+    """
     where = Path(where) if where else Path(__file__).resolve().parent.parent
     try:
         rev = subprocess.run(["git", "-C", str(where), "rev-parse", "HEAD"], capture_output=True, text=True,
                              timeout=5).stdout.strip()
         if not rev:
             return None
-        dirty = subprocess.run(["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"],
+        dirty = subprocess.run(["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no",
+                                "--", ".", ":(exclude)figures"],
                                capture_output=True, text=True, timeout=5).stdout.strip()
         return rev + ("+dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):

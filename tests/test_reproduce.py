@@ -180,3 +180,29 @@ def test_report_says_when_rows_come_from_several_code_revisions():
     assert "code revisions" not in render_report([e, {**e, "scenario": "t"}], smoke=False)
     text = render_report([e, {**e, "scenario": "t", "git": "b" * 40}], smoke=False)
     assert "results come from 2 code revisions (aaaaaaaaaaaa, bbbbbbbbbbbb)" in text
+    dirty = render_report([e, {**e, "scenario": "t", "git": "a" * 40 + "+dirty"}], smoke=False)
+    assert "2 code revisions (aaaaaaaaaaaa, aaaaaaaaaaaa+dirty)" in dirty
+
+
+def test_git_revision_ignores_the_gallery_reproduce_rewrites(tmp_path):
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        pytest.skip("git not installed")
+    from sim.store import git_revision
+
+    def git(*a):
+        subprocess.run(["git", "-C", str(tmp_path), *a], check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "REPORT.md").write_text("old\n")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "init")
+    clean = git_revision(tmp_path)
+    (tmp_path / "figures" / "REPORT.md").write_text("new\n")
+    assert git_revision(tmp_path) == clean and not clean.endswith("+dirty")
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert git_revision(tmp_path) == clean + "+dirty"
