@@ -51,6 +51,7 @@ import numpy as np
 
 from sim.jit import vector_kernel
 
+from .output_loss import logits_loss as _logits_loss
 from .vecmath import product as _product
 from .workspace import scratch
 from .vecmath import sigmoid as _sig
@@ -159,45 +160,7 @@ def lstm_bptt(p, xs, ys, state0, cfg, work, g):
     if shortcut:
         Z += np.dot(xy, np.ascontiguousarray(S.T))
     yf = ys.reshape(Ty * B, K)
-    loss = 0.0
-    for r in range(Ty * B):
-        for k in range(K):
-            Z[r, k] += c[k]
-        if code == 0:
-            for k in range(K):
-                e = Z[r, k] - yf[r, k]
-                loss += e * e
-                Z[r, k] = 2.0 * scale * e
-        elif code == 3:  # MSE of y = s(z) (the 1997 experiments' logistic outputs)
-            for k in range(K):
-                y = _sig(Z[r, k])
-                e = y - yf[r, k]
-                loss += e * e
-                Z[r, k] = 2.0 * scale * e * y * (1.0 - y)
-        elif code == 1:
-            for k in range(K):
-                z = Z[r, k]
-                loss += max(z, 0.0) + math.log1p(math.exp(-abs(z))) - yf[r, k] * z
-                Z[r, k] = scale * (_sig(z) - yf[r, k])
-        else:
-            zmax = Z[r, 0]
-            for k in range(1, K):
-                zmax = max(zmax, Z[r, k])
-            se = 0.0
-            ty = 0.0
-            tz = 0.0
-            for k in range(K):
-                se += math.exp(Z[r, k] - zmax)
-                ty += yf[r, k]
-                tz += yf[r, k] * Z[r, k]
-            loss += (zmax + math.log(se)) * ty - tz
-            for k in range(K):
-                Z[r, k] = scale * (math.exp(Z[r, k] - zmax) / se * ty - yf[r, k])
-    for k in range(K):
-        dc[k] = 0.0
-    for r in range(Ty * B):
-        for k in range(K):
-            dc[k] += Z[r, k]
+    loss = _logits_loss(Z, c, yf, scale, code, dc)
     dV[:, :] = np.dot(Z.T, hy)
     if shortcut:
         dS[:, :] = np.dot(Z.T, xy)

@@ -69,6 +69,7 @@ import numpy as np
 from sim.jit import vector_kernel
 
 from .lstm import LOSS_CODES
+from .output_loss import logits_loss as _logits_loss
 from .vecmath import product as _product
 from .vecmath import sigmoid as _sig
 from .vecmath import tanh as _tanh
@@ -144,46 +145,7 @@ def rnn_bptt(p, xs, ys, state, cfg, work, g):
     hy = hs[t0 + 1:].reshape(Ty * B, H)
     Z = np.dot(hy, VT)  # (Ty*B, K)
     yf = ys.reshape(Ty * B, K)
-    loss = 0.0
-    two_s = 2.0 * scale
-    for r in range(Ty * B):
-        if code == 0:  # MSE, identity output
-            for k in range(K):
-                e = Z[r, k] + c[k] - yf[r, k]
-                loss += e * e
-                Z[r, k] = two_s * e
-        elif code == 3:  # MSE of y = sigma(z)
-            for k in range(K):
-                y = _sig(Z[r, k] + c[k])
-                e = y - yf[r, k]
-                loss += e * e
-                Z[r, k] = two_s * e * y * (1.0 - y)
-        elif code == 1:  # BCE with a sigmoid output: softplus(z) - t z
-            for k in range(K):
-                z = Z[r, k] + c[k]
-                loss += max(z, 0.0) + math.log1p(math.exp(-abs(z))) - yf[r, k] * z
-                Z[r, k] = scale * (_sig(z) - yf[r, k])
-        else:  # cross-entropy with a softmax output: logsumexp(z) sum(t) - t . z per row
-            for k in range(K):
-                Z[r, k] += c[k]
-            zmax = Z[r, 0]
-            for k in range(1, K):
-                zmax = max(zmax, Z[r, k])
-            se = 0.0
-            ty = 0.0
-            tz = 0.0
-            for k in range(K):
-                se += math.exp(Z[r, k] - zmax)
-                ty += yf[r, k]
-                tz += yf[r, k] * Z[r, k]
-            loss += (zmax + math.log(se)) * ty - tz
-            for k in range(K):
-                Z[r, k] = scale * (math.exp(Z[r, k] - zmax) / se * ty - yf[r, k])
-    for k in range(K):
-        dc[k] = 0.0
-    for r in range(Ty * B):
-        for k in range(K):
-            dc[k] += Z[r, k]
+    loss = _logits_loss(Z, c, yf, scale, code, dc)
     dV[:, :] = np.dot(Z.T, hy)
     Dout = np.dot(Z, V)  # (Ty*B, H): dL/dh_t from the loss term at t
     # backward: A's row t*B+b (U x_t) was read only at forward step t; it now takes da_t
