@@ -1,4 +1,5 @@
-"""What the gated-cell benchmark cases share (benchmarks/_lstm_cases.py, _gru_cases.py).
+"""What the recurrent benchmark cases share (benchmarks/_lstm_cases.py, _gru_cases.py; recurrent.py
+uses the torch step and the checks).
 
 One layer of a torch-form cell with a linear output and MSE over T = 100 steps, I = K = 16:
 the torch reference step with rnnlab's weights, the agreement checks, the timing of the

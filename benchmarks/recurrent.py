@@ -46,6 +46,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks._cells import check as _check  # noqa: E402
+from benchmarks._cells import torch_step as _torch_cell_step  # noqa: E402
 from benchmarks._harness import CpuMeter, fmt_cpu, machine, machine_lines, table, time_rounds, write_json  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "recurrent.json"
@@ -54,6 +55,9 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "recurrent.json"
 CELL_CASES = ["benchmarks._lstm_cases", "benchmarks._gru_cases"]
 T_STEPS, N_IN, N_OUT = 100, 16, 16
 CASES = [(32, 1), (32, 32), (128, 1), (128, 32)]
+#: torch.nn.RNN + nn.Linear gradients in the order of rnnlab's (dW, dU, db, dV, dc); the state dict
+#: puts b into bias_ih_l0 and zeros into bias_hh_l0 (their sum is the one bias)
+TORCH_GRADS = ["weight_hh_l0", "weight_ih_l0", "bias_ih_l0", "out.weight", "out.bias"]
 
 
 def _problem(H: int, B: int, seed: int = 0):
@@ -87,38 +91,6 @@ def _kernel_step(p, xs, ys, dtype):
     return step, out, g
 
 
-def _torch_step(torch, p, xs, ys, dtype):
-    tdt = {np.float64: torch.float64, np.float32: torch.float32}[dtype]
-    W, U, b, V, c = p
-    H = W.shape[0]
-    rnn = torch.nn.RNN(N_IN, H, nonlinearity="tanh", bias=True).to(tdt)
-    lin = torch.nn.Linear(H, N_OUT).to(tdt)
-    with torch.no_grad():
-        rnn.weight_hh_l0.copy_(torch.from_numpy(W))
-        rnn.weight_ih_l0.copy_(torch.from_numpy(U))
-        rnn.bias_ih_l0.copy_(torch.from_numpy(b))
-        rnn.bias_hh_l0.zero_()
-        lin.weight.copy_(torch.from_numpy(V))
-        lin.bias.copy_(torch.from_numpy(c))
-    x = torch.from_numpy(xs.astype(dtype))
-    y = torch.from_numpy(ys.astype(dtype))
-    params = [rnn.weight_hh_l0, rnn.weight_ih_l0, rnn.bias_ih_l0, rnn.bias_hh_l0, lin.weight, lin.bias]
-    out = {}
-
-    def step():
-        for q in params:
-            q.grad = None
-        hseq, _ = rnn(x)
-        loss = torch.nn.functional.mse_loss(lin(hseq), y)
-        loss.backward()
-        out["loss"] = loss
-        return loss
-
-    def grads():
-        return [params[0].grad, params[1].grad, params[2].grad, params[4].grad, params[5].grad]
-    return step, out, grads
-
-
 def bench_case(H, B, torch, *, rounds, reps, min_time) -> dict:
     import nets
     p, xs, ys = _problem(H, B)
@@ -135,11 +107,10 @@ def bench_case(H, B, torch, *, rounds, reps, min_time) -> dict:
         res["checks"][f"kernel_{tag}_vs_numpy"] = _check(f"kernel {tag}", out["loss"], g, L_np, g_np, tol)
         impls[f"kernel_{tag}"] = step
         if torch is not None:
-            tstep, tout, tgrads = _torch_step(torch, p, xs, ys, dtype)
+            tstep, tresult = _torch_cell_step(torch, lambda i, h: torch.nn.RNN(i, h, nonlinearity="tanh"), net, xs,
+                                              ys, dtype, TORCH_GRADS)
             tstep()
-            tg = [q.detach().numpy() for q in tgrads()]
-            res["checks"][f"torch_{tag}_vs_kernel"] = _check(f"torch {tag}", out["loss"], g,
-                                                             float(tout["loss"].detach()), tg,
+            res["checks"][f"torch_{tag}_vs_kernel"] = _check(f"torch {tag}", out["loss"], g, *tresult(),
                                                              1e-10 if tag == "f64" else 1e-3)
             impls[f"torch_{tag}"] = tstep
     impls["bptt_fast_f64"] = lambda: net.bptt(tp, xs, ys, loss="mse", fast=True)
