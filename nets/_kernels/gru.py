@@ -42,7 +42,7 @@ import math
 
 import numpy as np
 
-from sim.jit import vector_kernel
+from sim.jit import fma_kernel
 
 from .vecmath import product as _product
 from .vecmath import sigmoid as _vsig
@@ -51,7 +51,7 @@ from .vecmath import tanh as _vtanh
 __all__ = ["forward", "forward_into", "bptt", "vsigmoid", "vtanh"]
 
 
-@vector_kernel
+@fma_kernel
 def _sigmoid(a):
     if a >= 0.0:
         return 1.0 / (1.0 + math.exp(-a))
@@ -59,21 +59,21 @@ def _sigmoid(a):
     return e / (1.0 + e)
 
 
-@vector_kernel
+@fma_kernel
 def vsigmoid(x, out):
     """out = sigma(x) over 1-d arrays (:func:`nets._kernels.vecmath.sigmoid`, vectorised)."""
     for i in range(x.shape[0]):
         out[i] = _vsig(x[i])
 
 
-@vector_kernel
+@fma_kernel
 def vtanh(x, out):
     """out = tanh(x) over 1-d arrays (:func:`nets._kernels.vecmath.tanh`, vectorised)."""
     for i in range(x.shape[0]):
         out[i] = _vtanh(x[i])
 
 
-@vector_kernel
+@fma_kernel
 def forward(p, xs, h0, reset, update, hs, gates):
     """Forward pass over the whole sequence and batch (:func:`forward_into` with its own scratch).
 
@@ -90,7 +90,7 @@ def forward(p, xs, h0, reset, update, hs, gates):
     forward_into(p, xs, h0, reset, update, hs, gates, np.empty((T * B, p[1].shape[0]), xs.dtype))
 
 
-@vector_kernel
+@fma_kernel
 def forward_into(p, xs, h0, reset, update, hs, gates, GX):
     """:func:`forward` with the caller's scratch GX (T*B, 3H) (left holding U x_t per row)."""
     U, W, b, bh = p[0], p[1], p[2], p[3]
@@ -174,7 +174,7 @@ def forward_into(p, xs, h0, reset, update, hs, gates, GX):
                     out[i] = (1.0 - z[i]) * h[i] + z[i] * n[i]
 
 
-@vector_kernel
+@fma_kernel
 def _loss(Z, c, yf, code, scale):
     """Loss of the logits Z (rows, K) (+ c) against yf; Z is overwritten by dL/dz."""
     R, K = Z.shape
@@ -210,7 +210,7 @@ def _loss(Z, c, yf, code, scale):
     return loss * scale
 
 
-@vector_kernel
+@fma_kernel
 def bptt(p, xs, ys, h0, cfg, out, g):
     """Loss and all gradients of one batch, written into caller-allocated arrays.
 

@@ -27,7 +27,7 @@ Design: the J1 nets are tiny (I = 2, H = 20, K = 4, T = 12, B = 1), where the nu
 spends its time in per-step array-call overhead; the kernel runs plain loops, with the
 state and plan products through :func:`nets._kernels.vecmath.product` (BLAS for B >= 8)
 and the branch-free :mod:`nets._kernels.vecmath` sigmoid/tanh over each row (compiled
-with numpy's error model: :func:`sim.jit.vector_kernel`). Generic in the float type:
+with numpy's error model: :func:`sim.jit.fma_kernel`). Generic in the float type:
 float32 arrays compile to their own specialisation (all arrays must share it; scalar work
 in float64, rounded on store).
 
@@ -44,7 +44,7 @@ import math
 
 import numpy as np
 
-from sim.jit import kernel, vector_kernel
+from sim.jit import fma_kernel, kernel
 from .rnn import activate, derivative as _fprime
 from .vecmath import product as _product
 from .vecmath import sigmoid as _sigmoid
@@ -101,7 +101,7 @@ def forward(p, mu, s, xs, act, out_code, out):
             out[t, k] = s[k]
 
 
-@vector_kernel
+@fma_kernel
 def _f(a, code):
     """Hidden activation (codes of nets._kernels.rnn: 0 identity, 1 tanh, 2 relu, 3 sigmoid)."""
     if code == 1:
@@ -113,7 +113,7 @@ def _f(a, code):
     return a
 
 
-@vector_kernel
+@fma_kernel
 def run(p, xs, s0, teacher, tf, mu, act, out_code, S, A, Hs, Z, Y, s_next):
     """Batched forward pass (twin: :func:`nets.jordan.jordan_forward`), into given arrays.
 
@@ -158,7 +158,7 @@ def run(p, xs, s0, teacher, tf, mu, act, out_code, S, A, Hs, Z, Y, s_next):
                 s[bb, k] = mu * s[bb, k] + o
 
 
-@vector_kernel
+@fma_kernel
 def bptt(p, xs, ys, s0, teacher, tf, mu, act, out_code, loss_code, n, S, Hs, Y, dh_norm, g):
     """Loss and all gradients of one batch, written into caller-allocated arrays.
 

@@ -39,7 +39,7 @@ computed from :func:`nets._kernels.vecmath.exp_neg`, a branch-free exp(-u) for u
 (exp(-u/256) by a degree-11 Taylor polynomial, then eight squarings: relative error
 < 1e-13 for u <= 40; u is clamped at 350, where only values below 4e-18 are affected),
 and the sign of x as x / max(|x|, 1e-300) instead of a branch. Compiled with numpy's
-error model (:func:`sim.jit.vector_kernel`: no ZeroDivisionError branch before each
+error model (:func:`sim.jit.fma_kernel`: no ZeroDivisionError branch before each
 division), LLVM vectorises these loops where ``math.exp``/``math.tanh`` are scalar calls
 (DESIGN.md section 7): 409,600 of them take ~0.6 ms instead of ~13 ms here [measured].
 """
@@ -49,7 +49,7 @@ import math
 
 import numpy as np
 
-from sim.jit import vector_kernel
+from sim.jit import fma_kernel
 
 from .output_loss import logits_loss as _logits_loss
 from .vecmath import product as _product
@@ -69,7 +69,7 @@ SQUASHES = {"tanh": (2.0, 2.0, -1.0, 0.0, 1.0, 0.0, -1.0), "logistic": (1.0, 1.0
             "identity": (0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0)}
 
 
-@vector_kernel
+@fma_kernel
 def lstm_bptt(p, xs, ys, state0, cfg, work, g):
     """Loss and all gradients of one batch, written into caller-allocated arrays.
 

@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from sim.jit import vector_kernel
+from sim.jit import fma_kernel
 
 from .lstm import SQUASHES
 from .vecmath import sigmoid as _sig
@@ -30,7 +30,7 @@ __all__ = ["rtrl_sequence_kernel", "run_kernel", "LOSS_CODES"]
 LOSS_CODES = {("mse", "identity"): 0, ("mse", "sigmoid"): 1, ("bce", "sigmoid"): 2}
 
 
-@vector_kernel
+@fma_kernel
 def rtrl_sequence_kernel(p, m, g, xs, ys, cfg, step):
     """Run one sequence; update ``p`` in place (``step > 0``) and add the per-step gradients to ``g``.
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import math
 
-from sim.jit import vector_kernel
+from sim.jit import fma_kernel
 
 from .vecmath import sigmoid as _sig
 
 
-@vector_kernel
+@fma_kernel
 def logits_loss(Z, c, yf, scale, code, dc):
     """Unscaled loss of the rows of Z (R, K) (+ c) against yf (R, K); Z becomes dL/dz, dc = sum_r dL/dz."""
     R, K = Z.shape

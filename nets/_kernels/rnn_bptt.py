@@ -38,7 +38,7 @@ scratch (:mod:`nets._kernels.workspace`); the parameter gradients dW, dU, dV are
 large product each over all T*B rows at the end. No row views inside the step loops
 (each costs a reference count: ~10 % at H = 128, B = 1 [measured]). tanh and sigmoid are
 the branch-free :func:`nets._kernels.vecmath.tanh` / :func:`~nets._kernels.vecmath.sigmoid`
-(<= ~10 ulp of numpy), compiled with numpy's error model (:func:`sim.jit.vector_kernel`),
+(<= ~10 ulp of numpy), compiled with numpy's error model (:func:`sim.jit.fma_kernel`),
 so the loops calling them vectorise; the exact scalar ``math.tanh`` cost ~6.5 ms of the
 409,600 calls at H=128, B=32, T=100, a third of the float64 step. The per-unit sums of
 squares of ||dL/dh_t|| and the bias sum db are accumulated per row while it is in cache
@@ -66,7 +66,7 @@ import math
 
 import numpy as np
 
-from sim.jit import vector_kernel
+from sim.jit import fma_kernel
 
 from .lstm import LOSS_CODES
 from .output_loss import logits_loss as _logits_loss
@@ -81,7 +81,7 @@ __all__ = ["rnn_bptt", "covers", "bptt_fast", "ACT_CODES", "LOSS_CODES"]
 ACT_CODES = {"identity": 0, "tanh": 1, "relu": 2, "sigmoid": 3}
 
 
-@vector_kernel
+@fma_kernel
 def rnn_bptt(p, xs, ys, state, cfg, work, g):
     """Loss and all gradients of one batch, written into caller-allocated arrays.
 

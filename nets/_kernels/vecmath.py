@@ -26,18 +26,19 @@ error model: no ZeroDivisionError branch before each division; every divisor bel
   (sigmoid and tanh of +-inf are nan: the sign is x / |x|).
 * :func:`product` -- out (B, N) = X (B, K) @ M (K, N): BLAS ``np.dot`` for B >= 8, else a
   loop nest over contiguous rows of M, four rows per pass (for a few rows a BLAS call
-  costs more than its arithmetic, ~1 us, and a threaded BLAS must wake its threads).
+  costs more than its arithmetic, ~1 us, and a threaded BLAS must wake its threads),
+  compiled with fused multiply-adds (:func:`sim.jit.fma_kernel`). exp_neg, sigmoid and
+  tanh round every operation as numpy does (:func:`sim.jit.vector_kernel`): the Gibbs
+  samplers' numpy twins repeat exp_neg bit for bit.
 
-Users: nets/_kernels/{lstm,gru,rnn_bptt,rbm,boltzmann_chains}.py. Caution: numba's
-``cache=True`` keys a kernel's cache on its own file only, so after editing this module
-delete the cached ``nets/_kernels/__pycache__/<user>.*.nbi/.nbc`` files of those kernels
-(or they keep the old inlined code).
+Users: nets/_kernels/{lstm,gru,rnn_bptt,jordan,rbm,boltzmann_chains}.py. An edit here
+recompiles them (the cache key carries a hash of every kernel module: sim/jit.py).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from sim.jit import vector_kernel
+from sim.jit import fma_kernel, vector_kernel
 
 __all__ = ["exp_neg", "sigmoid", "tanh", "product"]
 
@@ -94,7 +95,7 @@ def tanh(x):
     return s * (-m) / (2.0 + m)
 
 
-@vector_kernel
+@fma_kernel
 def product(X, M, out):
     """out (B, N) = X (B, K) @ M (K, N): BLAS for B >= 8, else a loop nest over rows of M."""
     B, K = X.shape
