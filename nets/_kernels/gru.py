@@ -45,6 +45,7 @@ import numpy as np
 from sim.jit import fma_kernel
 
 from .vecmath import product as _product
+from .vecmath import weight_gradient as _weight_gradient
 from .vecmath import sigmoid as _vsig
 from .vecmath import tanh as _vtanh
 
@@ -345,12 +346,12 @@ def bptt(p, xs, ys, h0, cfg, out, g):
                         cr[i] += dp[i]
     xf = xs.reshape(T * B, I)
     hprev = hs[:T].reshape(T * B, H)
-    dU[:, :] = np.dot(DGX.T, xf)
+    _weight_gradient(DGX, xf, dU)
     if reset == 0:
-        dW[:, :] = np.dot(DGH.T, hprev)
+        _weight_gradient(DGH, hprev, dW)
     else:
-        dW[:2 * H] = np.dot(np.ascontiguousarray(DGX[:, :2 * H].T), hprev)
-        dW[2 * H:] = np.dot(np.ascontiguousarray(DGX[:, 2 * H:].T), RH)
+        _weight_gradient(np.ascontiguousarray(DGX[:, :2 * H]), hprev, dW[:2 * H])
+        _weight_gradient(np.ascontiguousarray(DGX[:, 2 * H:]), RH, dW[2 * H:])
     for j in range(2 * H):
         dbh[j] = db[j]
     if reset == 1:

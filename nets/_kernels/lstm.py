@@ -53,6 +53,7 @@ from sim.jit import fma_kernel
 
 from .output_loss import logits_loss as _logits_loss
 from .vecmath import product as _product
+from .vecmath import weight_gradient as _weight_gradient
 from .workspace import scratch
 from .vecmath import sigmoid as _sig
 
@@ -223,8 +224,8 @@ def lstm_bptt(p, xs, ys, state0, cfg, work, g):
         if t > 0:
             _product(DA[t * B:(t + 1) * B], W, carry_h)
     hprev = hs[:T].reshape(T * B, H)
-    dW[:, :] = np.dot(DA.T, hprev)
-    dU[:, :] = np.dot(DA.T, xs.reshape(T * B, I))
+    _weight_gradient(DA, hprev, dW)
+    _weight_gradient(DA, xs.reshape(T * B, I), dU)
     for j in range(H):
         dP[0, j] = 0.0
         dP[1, j] = 0.0

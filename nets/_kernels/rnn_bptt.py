@@ -71,6 +71,7 @@ from sim.jit import fma_kernel
 from .lstm import LOSS_CODES
 from .output_loss import logits_loss as _logits_loss
 from .vecmath import product as _product
+from .vecmath import weight_gradient as _weight_gradient
 from .vecmath import sigmoid as _sig
 from .vecmath import tanh as _tanh
 from .workspace import scratch
@@ -199,8 +200,8 @@ def rnn_bptt(p, xs, ys, state, cfg, work, g):
         for i in range(H):
             dh0[bb, i] = carry[bb, i]
     hprev = hs[:T].reshape(T * B, H)
-    dW[:, :] = np.dot(DA.T, hprev)
-    dU[:, :] = np.dot(DA.T, xf)
+    _weight_gradient(DA, hprev, dW)
+    _weight_gradient(DA, xf, dU)
     return loss * scale
 
 
