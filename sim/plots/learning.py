@@ -31,6 +31,10 @@ def _colour(i: int) -> str:
     return f"C{i % 10}"
 
 
+#: bounded scores in [0, 1]: plotted on a linear axis even when ``log`` is asked for
+_SCORES = ("accuracy", "fidelity", "outer_accuracy", "solved")
+
+
 def learning_curves_figure(curves: dict, *, metric: str, baseline: float | None = None, log: bool = True,
                            title: str | None = None) -> Figure:
     """Test ``metric`` vs updates per architecture.
@@ -55,7 +59,7 @@ def learning_curves_figure(curves: dict, *, metric: str, baseline: float | None 
         ax.fill_between(at, lo, hi, color=_colour(i), alpha=0.2, lw=0)
     if baseline is not None:
         ax.axhline(baseline, color="k", ls="--", lw=1, label="memoryless baseline")
-    if log and metric not in ("accuracy", "fidelity", "outer_accuracy", "solved"):
+    if log and metric not in _SCORES:
         ax.set_yscale("log")
     ax.set_xlabel("updates")
     ax.set_ylabel(f"test {metric}")
@@ -176,7 +180,8 @@ def box_figure(values: dict, *, metric: str, log: bool = False, title: str | Non
     ax.set_xticks(range(1, len(names) + 1))
     ax.set_xticklabels([f"{a}\n({np.sum(~np.isfinite(d))} div.)" if np.any(~np.isfinite(d)) else a
                         for a, d in zip(names, data)], fontsize=8, rotation=30)
-    if log and all(np.all(g > 0) for g in good if len(g)):
+    # as in learning_curves_figure: log for errors; scores in [0, 1] stay linear
+    if log and metric not in _SCORES and all(np.all(g > 0) for g in good if len(g)):
         ax.set_yscale("log")
     ax.set_ylabel(f"test {metric}")
     ax.set_title(title or f"test {metric} per architecture", fontsize=10)
