@@ -1,8 +1,9 @@
 r"""Fused forward + full BPTT of one LSTM layer with its output layer and loss (numba).
 
-Covers one layer, one direction, every switch of :mod:`nets.lstm` except the coupled
-gates (CIFG) and the gate recurrence (FGR): each of the gates i, f, o present or fixed
-at 1, peepholes or not, every cell-input and output squash; full BPTT; and three
+Covers one layer, one direction, every switch of :mod:`nets.lstm` except the gate
+recurrence (FGR): each of the gates i, f, o present or fixed at 1, the coupled forget gate
+f = 1 - i (CIFG: then dL/di gains - dL/df, and the f rows of W, U, b get no gradient),
+peepholes or not, every cell-input and output squash; full BPTT; and three
 loss/output pairs: MSE with an identity or a sigmoid output, BCE with a sigmoid output, cross-entropy with
 a softmax output, a target per step (Ty = T) or after the last step (Ty = 1). The equations are
 those of :mod:`nets.lstm` (its numpy path, ``LSTM.bptt(fast=False)``, is the twin;
@@ -82,8 +83,9 @@ def lstm_bptt(p, xs, ys, state0, cfg, work, g):
     xs : ndarray (T, B, I);  ys : ndarray (Ty, B, K), Ty = T or 1 (the last step)
     state0 : tuple (h0 (B, H), c0 (B, H))
     cfg : tuple (scale, loss code of :data:`LOSS_CODES`, (peepholes, input gate, forget
-        gate, output gate) as 0./1., squash constants of act_g, of act_h (:data:`SQUASHES`),
-        shortcut as bool)
+        gate, output gate, coupled forget gate f = 1 - i) as 0./1., squash constants of
+        act_g, of act_h (:data:`SQUASHES`), shortcut as bool); with the coupling the forget
+        gate flag must be 0
         scale = 1 / (number of scored terms) for the mean, 1 for the sum
     work : tuple of outputs (hs (T+1, B, H), cs (T+1, B, H), act (T, B, 4H) gate
         activations i, f, g, o, dh_norm (T,), dc_norm (T,)) and scratch (hc (T, B, H)
@@ -99,7 +101,7 @@ def lstm_bptt(p, xs, ys, state0, cfg, work, g):
     dW, dU, db, dP, dV, dc, dS = g
     hs, cs, act, dh_norm, dc_norm, hcs, A = work
     scale, code, gates, gq, hq, shortcut = cfg
-    peep, ig, fg, og = gates
+    peep, ig, fg, og, cf = gates
     g_m, g_k, g_a, g_id, g_d0, g_d1, g_d2 = gq
     h_m, h_k, h_a, h_id, h_d0, h_d1, h_d2 = hq
     T, B, I = xs.shape
@@ -140,8 +142,8 @@ def lstm_bptt(p, xs, ys, state0, cfg, work, g):
             hn = hs[t + 1, bb]
             for j in range(H):
                 gr[j] = ig * _sig(ar[j] + xr[j] + peep * P[0, j] * cp[j]) + (1.0 - ig)
-            for j in range(H):
-                gr[H + j] = fg * _sig(ar[H + j] + xr[H + j] + peep * P[1, j] * cp[j]) + (1.0 - fg)
+            for j in range(H):  # f = sigma(.), 1 (no forget gate) or 1 - i (coupled)
+                gr[H + j] = fg * _sig(ar[H + j] + xr[H + j] + peep * P[1, j] * cp[j]) + (1.0 - fg) - cf * gr[j]
             for j in range(H):
                 x = ar[2 * H + j] + xr[2 * H + j]
                 gr[2 * H + j] = g_id * x + (1.0 - g_id) * (g_m * _sig(g_k * x) + g_a)
@@ -203,7 +205,7 @@ def lstm_bptt(p, xs, ys, state0, cfg, work, g):
                 dcv[j] = dcj
                 i = gr[j]
                 gg = gr[2 * H + j]
-                da[j] = ig * dcj * gg * i * (1.0 - i)
+                da[j] = ig * dcj * (gg - cf * cp[j]) * i * (1.0 - i)  # coupled: dL/di - dL/df
                 da[2 * H + j] = dcj * i * (g_d0 + gg * (g_d1 + gg * g_d2))
             for j in range(H):
                 sqc[j] += dcv[j] * dcv[j]
@@ -248,7 +250,7 @@ def covers(net, loss, truncate, T: int) -> bool:
     """Whether :func:`lstm_bptt` computes ``net.bptt`` for this configuration."""
     cell = net.cell
     name = loss if isinstance(loss, str) else getattr(loss, "name", None)
-    return (net.n_layers == 1 and not net.bidirectional and not cell.coupled and not cell.gate_recurrence
+    return (net.n_layers == 1 and not net.bidirectional and not cell.gate_recurrence
             and (name, net.output_activation) in LOSS_CODES and (truncate is None or truncate >= T))
 
 
@@ -272,7 +274,8 @@ def bptt_fast(net, params, xs, ys, state0, loss, reduction, squeeze):
     p = tuple(np.ascontiguousarray(a, dtype=dtype) for a in (params.W, params.U, params.b, P, params.V, params.c, S))
     h0, c0 = net._batch_state(state0, B, dtype)
     cell = net.cell
-    gates = tuple(1.0 if on else 0.0 for on in (peep, cell.input_gate, cell.forget_gate, cell.output_gate))
+    gates = tuple(1.0 if on else 0.0 for on in (peep, cell.input_gate, cell.forget_gate and not cell.coupled,
+                                                   cell.output_gate, cell.coupled))
     cfg = (float(scale), code, gates, SQUASHES[cell.cell_input], SQUASHES[cell.cell_output], net.shortcut)
     work = (np.empty((T + 1, B, H), dtype), np.empty((T + 1, B, H), dtype), np.empty((T, B, 4 * H), dtype),
             np.empty(T, dtype), np.empty(T, dtype), scratch("lstm_hc", (T, B, H), dtype),
