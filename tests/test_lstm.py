@@ -444,6 +444,27 @@ def test_kernel_equals_numpy_twin(kw, loss, out, many_to_one, Bk):
         np.testing.assert_allclose(gc, ga, rtol=0, atol=2e-4 * max(1.0, np.abs(ga).max()))
 
 
+@pytest.mark.parametrize("kw,loss,out,Bk", [({}, "mse", "identity", 8), ({"variant": "CIFG"}, "bce", "sigmoid", 11),
+                                             ({"shortcut": True, "peepholes": False}, "cross_entropy", "softmax", 9)])
+def test_kernel_fused_input_product_equals_numpy_twin(kw, loss, out, Bk):
+    # B >= 8 and 4 I <= H: the kernel computes [h_{t-1}, x_t] [W U]^T in one product per step
+    # and [dW dU] in one product after the loop
+    rng = np.random.default_rng(53)
+    net = _net(54, n_hidden=9, n_outputs=4, output=out, **kw)
+    xs = rng.normal(size=(6, Bk, I))
+    ys = _targets(rng, loss, (6, Bk, 4))
+    s0 = LSTMState(rng.normal(size=(Bk, 9)), rng.normal(size=(Bk, 9)))
+    a = net.bptt(net.train_params(), xs, ys, s0, loss=loss)
+    b = net.bptt(net.train_params(), xs, ys, s0, loss=loss, fast=True)
+    from nets._kernels import workspace
+    assert workspace._local.arrays["lstm_XH"].shape == (6 * Bk, 9 + I)  # the fused path ran
+    assert abs(a[0] - b[0]) <= 1e-12 * max(1.0, abs(a[0]))
+    for n, ga, gb in zip(a[1]._fields, a[1], b[1]):
+        np.testing.assert_allclose(gb, ga, rtol=0, atol=1e-12, err_msg=n)
+    for k in ("dh_norm", "dc_norm", "h", "c"):
+        np.testing.assert_allclose(b[2][k], a[2][k], rtol=0, atol=1e-12, err_msg=k)
+
+
 def test_kernel_finite_differences_and_fallback():
     rng = np.random.default_rng(39)
     net = _net(40)

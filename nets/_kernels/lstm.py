@@ -22,13 +22,19 @@ float64 and float32 arrays compile to separate specialisations (all arrays share
 scalar constants are float64, so float32 elementwise work is done in float64 and rounded
 on store (the matrix products are float32 BLAS / float32 loops).
 
-Design: the input part U x_t + b of every step is one BLAS product before the loop; the
-recurrent products h_{t-1} W^T (forward) and da_t W (backward) are BLAS ``np.dot`` for
-batches of 8 and more (into a scratch array, not added in place), and for smaller batches loop nests whose inner loop runs over
-contiguous rows (they vectorise, and avoid a BLAS call of ~1 us per step); the parameter
-gradients are one product each over all T*B rows after the loop. BLAS reads W^T in
-place (no transposed copy); the loop nests use a local contiguous copy. The (T*B, 4H)
-pre-activations U x_t + b become the gate gradients da_t in the same array (row t is read
+Design: the recurrent products h_{t-1} W^T (forward) and da_t W (backward) are BLAS
+``np.dot`` for batches of 8 and more (into a scratch array, not added in place), and for
+smaller batches loop nests whose inner loop runs over contiguous rows (they vectorise, and
+avoid a BLAS call of ~1 us per step); the parameter gradients are one product each over
+all T*B rows after the loop. BLAS reads W^T in place (no transposed copy); the loop nests
+use a local contiguous copy. The input part U x_t: for B >= 8 and 4 I <= H it joins the
+recurrent product, [h_{t-1}, x_t] [W U]^T, one (B, H+I) x (H+I, 4H) product per step, and
+[dW dU] is one product after the loop (the (T*B, I) x (I, 4H) product of all input parts
+and its gradient are thin products BLAS does slowly, and the wider step costs I/H more)
+[measured, one thread, against the separate input product in the same process, loaded
+machine: H = 128 B = 32 float64 1.13-1.15x faster; H = 32 B = 32 0.87x, hence the 4 I <= H
+rule]; otherwise U x_t + b of every step is one product before the loop. The (T*B, 4H)
+array of input parts becomes the gate gradients da_t (row t is read
 only at step t forward, written only at step t backward), and that array and act_h(c_t)
 come from the wrapper's per-thread scratch (:mod:`nets._kernels.workspace`): fresh pages
 for tens of MB per call can cost as much as the arithmetic [measured, one thread, against
@@ -89,7 +95,9 @@ def lstm_bptt(p, xs, ys, state0, cfg, work, g):
         scale = 1 / (number of scored terms) for the mean, 1 for the sum
     work : tuple of outputs (hs (T+1, B, H), cs (T+1, B, H), act (T, B, 4H) gate
         activations i, f, g, o, dh_norm (T,), dc_norm (T,)) and scratch (hc (T, B, H)
-        act_h(c_t), A (T*B, 4H) pre-activations then their gradients)
+        act_h(c_t), A (T*B, 4H) input parts U x_t + b (B < 8), then the gradients da_t,
+        XH (T*B, H+I) rows [h_{t-1}, x_t] when the input product is fused (B >= 8 and
+        4 I <= H; else unused))
     g : tuple (dW, dU, db, dP, dV, dc, dS) shaped like p, outputs (overwritten; dS only
         with the shortcut)
 
@@ -99,7 +107,7 @@ def lstm_bptt(p, xs, ys, state0, cfg, work, g):
     """
     W, U, b, P, V, c, S = p
     dW, dU, db, dP, dV, dc, dS = g
-    hs, cs, act, dh_norm, dc_norm, hcs, A = work
+    hs, cs, act, dh_norm, dc_norm, hcs, A, XH = work
     scale, code, gates, gq, hq, shortcut = cfg
     peep, ig, fg, og, cf = gates
     g_m, g_k, g_a, g_id, g_d0, g_d1, g_d2 = gq
@@ -111,29 +119,44 @@ def lstm_bptt(p, xs, ys, state0, cfg, work, g):
     Ty = ys.shape[0]
     t0 = T - Ty
     dt = xs.dtype
-    # W h_{t-1}: BLAS reads W^T in place for B >= 8; the loop nest of _product wants it
-    # contiguous (a local copy: LLVM then knows it aliases nothing, ~10 % faster at B = 1)
-    WT = np.ascontiguousarray(W.T) if B < 8 else np.empty((1, H4), dt)  # (H, 4H)
-    UT = np.ascontiguousarray(U.T)  # (I, 4H)
+    fused = B >= 8 and 4 * I <= H  # the wider product costs I/H more per step: see the module docstring
     VT = np.ascontiguousarray(V.T)  # (H, K)
     tmp = np.empty((B, H4), dt)
-    # forward
-    np.dot(xs.reshape(T * B, I), UT, A)  # (T*B, 4H): U x_t + b for every step, then (backward) da_t
-    for r in range(T * B):
-        ar = A[r]
-        for j in range(H4):
-            ar[j] += b[j]
+    if fused:
+        # one BLAS product per step, [h_{t-1}, x_t] [W U]^T; rows t*B.. of XH hold [h_{t-1}, x_t],
+        # and after the loop XH^T DA is [dW dU] in one product
+        WU = np.empty((H4, H + I), dt)
+        WU[:, :H] = W
+        WU[:, H:] = U
+        WT = np.empty((1, H4), dt)
+        for r in range(T * B):
+            for k in range(I):
+                XH[r, H + k] = xs.reshape(T * B, I)[r, k]
+    else:
+        # the loop nest of _product wants W^T contiguous (a local copy: LLVM then knows it
+        # aliases nothing, ~10 % faster at B = 1); U x_t + b for every step is one product
+        WU = np.empty((1, 1), dt)
+        WT = np.ascontiguousarray(W.T) if B < 8 else np.empty((1, H4), dt)  # (H, 4H)
+        np.dot(xs.reshape(T * B, I), np.ascontiguousarray(U.T), A)
+        for r in range(T * B):
+            ar = A[r]
+            for j in range(H4):
+                ar[j] += b[j]
     for bb in range(B):
         for j in range(H):
             hs[0, bb, j] = state0[0][bb, j]
             cs[0, bb, j] = state0[1][bb, j]
+            if fused:
+                XH[bb, j] = state0[0][bb, j]
     for t in range(T):
-        if B >= 8:
-            np.dot(hs[t], W.T, tmp)  # W h_{t-1}, (B, 4H)
+        if fused:
+            np.dot(XH[t * B:(t + 1) * B], WU.T, tmp)  # W h_{t-1} + U x_t, (B, 4H)
+        elif B >= 8:
+            np.dot(hs[t], W.T, tmp)  # W h_{t-1}: BLAS reads W^T in place
         else:
             _product(hs[t], WT, tmp)
         for bb in range(B):
-            xr = A[t * B + bb]
+            xr = b if fused else A[t * B + bb]  # what the product left out: b, or U x_t + b
             ar = tmp[bb]
             gr = act[t, bb]
             cp = cs[t, bb]
@@ -156,6 +179,10 @@ def lstm_bptt(p, xs, ys, state0, cfg, work, g):
                 hc[j] = h_id * x + (1.0 - h_id) * (h_m * _sig(h_k * x) + h_a)
             for j in range(H):
                 hn[j] = gr[3 * H + j] * hc[j]
+            if fused and t + 1 < T:
+                xh = XH[(t + 1) * B + bb]
+                for j in range(H):
+                    xh[j] = hn[j]
     # loss on the scored steps: Z becomes dL/dz
     hy = hs[t0 + 1:].reshape(Ty * B, H)
     Z = np.dot(hy, VT)  # (Ty*B, K)
@@ -225,9 +252,14 @@ def lstm_bptt(p, xs, ys, state0, cfg, work, g):
         dc_norm[t] = math.sqrt(sc)
         if t > 0:
             _product(DA[t * B:(t + 1) * B], W, carry_h)
-    hprev = hs[:T].reshape(T * B, H)
-    _weight_gradient(DA, hprev, dW)
-    _weight_gradient(DA, xs.reshape(T * B, I), dU)
+    if fused:
+        dWU = np.empty((H4, H + I), dt)
+        _weight_gradient(DA, XH, dWU)
+        dW[:, :] = dWU[:, :H]
+        dU[:, :] = dWU[:, H:]
+    else:
+        _weight_gradient(DA, hs[:T].reshape(T * B, H), dW)
+        _weight_gradient(DA, xs.reshape(T * B, I), dU)
     for j in range(H):
         dP[0, j] = 0.0
         dP[1, j] = 0.0
@@ -279,7 +311,8 @@ def bptt_fast(net, params, xs, ys, state0, loss, reduction, squeeze):
     cfg = (float(scale), code, gates, SQUASHES[cell.cell_input], SQUASHES[cell.cell_output], net.shortcut)
     work = (np.empty((T + 1, B, H), dtype), np.empty((T + 1, B, H), dtype), np.empty((T, B, 4 * H), dtype),
             np.empty(T, dtype), np.empty(T, dtype), scratch("lstm_hc", (T, B, H), dtype),
-            scratch("lstm_A", (T * B, 4 * H), dtype))
+            scratch("lstm_A", (T * B, 4 * H), dtype),
+            scratch("lstm_XH", (T * B if B >= 8 and 4 * xs.shape[2] <= H else 1, H + xs.shape[2]), dtype))
     g = tuple(np.empty_like(a) for a in p)
     value = lstm_bptt(p, np.ascontiguousarray(xs, dtype=dtype), y3, (np.ascontiguousarray(h0[0]),
                       np.ascontiguousarray(c0[0])), cfg, work, g)
