@@ -658,7 +658,7 @@ class LSTM(Net):
         truncate : int >= 1, optional: BPTT(k) (module docstring)
         fast : bool
             Use the fused numba kernel (:mod:`nets._kernels.lstm`) when it covers the
-            configuration (one layer, one direction, every switch but CIFG and FGR, full
+            configuration (one layer, one direction, every switch but FGR, full
             BPTT, MSE with an identity or sigmoid output, BCE with sigmoid, cross-entropy with
             softmax), else the numpy path; both agree to ~1e-14 in float64. float32
             params are computed in float32 by the kernel (elementwise math in float64).
