@@ -248,3 +248,11 @@ def test_update_step_needs_a_1997_cell(tmp_path):
     bad.write_text(text.replace('variant = "NFG", forget_gate = false', 'variant = "vanilla", forget_gate = true'))
     with pytest.raises(ScenarioError, match="train.update"):
         load_scenario(bad, smoke=True)
+
+
+def test_solved_trials_keep_their_last_value_in_the_learning_curves():
+    from sim.protocols.online1997 import solved_curve
+    nan = np.nan
+    np.testing.assert_array_equal(solved_curve([0.5, 0.2, 0.01, nan, nan], 300.0), [0.5, 0.2, 0.01, 0.01, 0.01])
+    np.testing.assert_array_equal(solved_curve([0.5, 0.4, nan, nan], nan), [0.5, 0.4, nan, nan])  # diverged
+    np.testing.assert_array_equal(solved_curve([0.5, 0.4, 0.3], nan), [0.5, 0.4, 0.3])  # ran to the end

@@ -72,7 +72,7 @@ check interval). With several archs, ``success_gap_<b>`` for every arch b after 
 one a: (successes of a - successes of b) / trials, the archs of a trial seeing the same
 sequences (Newcombe's hybrid score interval, :func:`success_gap_interval`). Figures:
 ``solved_fraction`` (fraction of trials solved vs training sequences) and ``learning_curves``
-(evaluation MSE vs sequences; a trial's curve ends when it succeeds).
+(evaluation MSE vs sequences; a solved trial keeps its last value, :func:`solved_curve`).
 """
 from __future__ import annotations
 
@@ -399,11 +399,26 @@ class Online1997(Protocol):
                         title=f"{name}: trials solved vs training sequences{where}")
                 else:
                     fig = learning_curves_figure(
-                        {a: (trials[0][f"{a}.curve_at"], np.array([r[f"{a}.curve_mse"] for r in trials]))
+                        {a: (trials[0][f"{a}.curve_at"],
+                             np.array([solved_curve(r[f"{a}.curve_mse"], r[f"{a}.solved_at"]) for r in trials]))
                          for a in names}, metric="mse", log=spec.get("log", True),
-                        title=f"{name}: evaluation MSE vs training sequences (online, batch 1){where}")
+                        title=f"{name}: evaluation MSE vs training sequences (online, batch 1; a solved "
+                              f"trial keeps its last value){where}")
                 out.append((stem, fig))
         return out
+
+
+def solved_curve(curve: np.ndarray, solved_at: float) -> np.ndarray:
+    """A trial's evaluation curve with its last value carried past the point where training
+    stopped on success (the net no longer changes), so that a mean over trials does not
+    drop the solved ones; an unsolved (or diverged) trial's curve is returned as it is."""
+    curve = np.array(curve, dtype=float)
+    if not math.isfinite(solved_at):
+        return curve
+    done = np.flatnonzero(np.isfinite(curve))
+    if len(done):
+        curve[done[-1] + 1:] = curve[done[-1]]
+    return curve
 
 
 def _masks(params, spec: list[str], source: str, key: str) -> dict:
