@@ -432,8 +432,8 @@ class GRU(Net):
         reduction : {"mean", "sum"}
         fast : bool
             Use the fused numba kernel (:mod:`nets._kernels.gru`) when it covers the
-            configuration (one layer, one direction, full BPTT, identity output + MSE,
-            sigmoid + BCE or softmax + cross-entropy); else the numpy path. float32 params
+            configuration (one layer, one direction, full BPTT, identity or sigmoid output
+            + MSE, sigmoid + BCE or softmax + cross-entropy); else the numpy path. float32 params
             (all of them) are computed in float32 by the kernel; float64 otherwise.
         dh_final : ndarray (L*D, B, H), optional
             An extra gradient dL/d(final state) in :meth:`final_state`'s layout ((B, H)
@@ -461,7 +461,8 @@ class GRU(Net):
             dtype = np.float32 if f32 else np.float64
             p = GRUTrainParams(*(np.asarray(a, dtype=dtype) for a in params))
             value, grads, trace = _bptt_fast(p, xs3.astype(dtype), ys.astype(dtype), h0[0].astype(dtype),
-                                             _loss_name(loss), self.reset, self.update, reduction)
+                                             (self.output_activation, _loss_name(loss)), self.reset, self.update,
+                                             reduction)
             if squeeze:
                 trace = _squeeze_trace(trace)
             return value, grads, trace
@@ -486,7 +487,7 @@ class GRU(Net):
     def _fast_ok(self, loss, truncate, T) -> bool:
         pair = (self.output_activation, _loss_name(loss))
         return (self.n_layers == 1 and self.n_dirs == 1 and (truncate is None or truncate >= T)
-                and pair in (("identity", "mse"), ("sigmoid", "bce"), ("softmax", "cross_entropy")))
+                and pair in _LOSS_CODES)
 
     def output(self, h, params=None) -> np.ndarray:
         """``y = g(V h + c)`` for the top layer's h (..., D*H); shape (..., K)."""
@@ -552,11 +553,13 @@ class GRU(Net):
 
 
 _CODES = {"after": 0, "before": 1, "cho": 0, "notes": 1}
-_LOSS_CODES = {"mse": 0, "bce": 1, "cross_entropy": 2}
+#: (output activation, loss) -> the kernel's loss code (nets._kernels.lstm.LOSS_CODES)
+_LOSS_CODES = {("identity", "mse"): 0, ("sigmoid", "bce"): 1, ("softmax", "cross_entropy"): 2, ("sigmoid", "mse"): 3}
 
 
-def _bptt_fast(p: GRUTrainParams, xs, ys, h0, loss: str, reset: str, update: str, reduction: str):
-    """:meth:`GRU.bptt` of a one-layer one-direction net by :func:`nets._kernels.gru.bptt`.
+def _bptt_fast(p: GRUTrainParams, xs, ys, h0, pair: tuple, reset: str, update: str, reduction: str):
+    """:meth:`GRU.bptt` of a one-layer one-direction net by :func:`nets._kernels.gru.bptt`;
+    ``pair`` = (output activation, loss name), a key of ``_LOSS_CODES``.
 
     All arrays share one float type (float32 or float64), which the kernel computes in.
     """
@@ -570,7 +573,7 @@ def _bptt_fast(p: GRUTrainParams, xs, ys, h0, loss: str, reset: str, update: str
     y3 = np.ascontiguousarray(ys if ys.ndim == 3 else ys[None])
     T, B, _ = xs.shape
     H = q[1].shape[1]
-    code = _LOSS_CODES[loss]
+    code = _LOSS_CODES[pair]
     n_terms = y3.size // y3.shape[-1] if code == 2 else y3.size
     scale = 1.0 / max(n_terms, 1) if reduction == "mean" else 1.0
     hs = np.empty((T + 1, B, H), dtype)

@@ -259,7 +259,8 @@ def test_torch_gru_same_outputs_and_gradients():
 def test_kernel_equals_numpy_twin(reset, update):
     rng = np.random.default_rng(8)
     for (output, loss), m2o in itertools.product(
-            [("identity", "mse"), ("sigmoid", "bce"), ("softmax", "cross_entropy")], (False, True)):
+            [("identity", "mse"), ("sigmoid", "bce"), ("softmax", "cross_entropy"), ("sigmoid", "mse")],
+            (False, True)):
         net = _net(rng, reset=reset, update=update, I=3, H=5, K=4, output=output)
         B = 3 if m2o else 9  # the kernel's per-step products: a loop nest below 8 rows, BLAS above
         xs = rng.normal(size=(7, B, 3))

@@ -13,11 +13,13 @@ h_t = z h_{t-1} + (1 - z) n_t, 1 = "notes" h_t = (1 - z) h_{t-1} + z n_t). Per s
             dh_{t-1} = dh_t z|(1 - z) + d(rh) r + [da_r, da_z] W_rz
     dU = sum_t [da_r, da_z, da_n]^T x_t,  db = sum_t [da_r, da_z, da_n],  dW, dbh likewise.
 
-Output layer and loss (``loss`` code; ``scale`` = 1/n for the mean over n terms, 1 for the
+Output layer and loss: the routine the LSTM and RNN kernels share
+(:func:`nets._kernels.output_loss.logits_loss`; ``loss`` code of
+:data:`nets._kernels.lstm.LOSS_CODES`; ``scale`` = 1/n for the mean over n terms, 1 for the
 sum, the conventions of :func:`sim.train.output_loss`): 0 identity + MSE
 (L = sum (z - y)^2, dz = 2 (z - y)), 1 sigmoid + BCE on the logits (L = sum softplus(z) - y z,
 dz = sigma(z) - y), 2 softmax + cross-entropy on the logits (L = sum_rows logsumexp(z) sum_k y_k
-- y . z, dz = softmax(z) sum_k y_k - y), each times ``scale``.
+- y . z, dz = softmax(z) sum_k y_k - y), 3 sigmoid + MSE, each times ``scale``.
 
 Twin: :func:`nets.gru_reference.cell_forward` / :func:`~nets.gru_reference.cell_backward` with
 :func:`sim.train.output_loss` (``GRU.bptt(..., fast=False)``); tests/test_gru.py checks
@@ -44,20 +46,13 @@ import numpy as np
 
 from sim.jit import fma_kernel
 
+from .output_loss import logits_loss as _logits_loss
 from .vecmath import product as _product
 from .vecmath import weight_gradient as _weight_gradient
 from .vecmath import sigmoid as _vsig
 from .vecmath import tanh as _vtanh
 
 __all__ = ["forward", "forward_into", "bptt", "vsigmoid", "vtanh"]
-
-
-@fma_kernel
-def _sigmoid(a):
-    if a >= 0.0:
-        return 1.0 / (1.0 + math.exp(-a))
-    e = math.exp(a)
-    return e / (1.0 + e)
 
 
 @fma_kernel
@@ -176,42 +171,6 @@ def forward_into(p, xs, h0, reset, update, hs, gates, GX):
 
 
 @fma_kernel
-def _loss(Z, c, yf, code, scale):
-    """Loss of the logits Z (rows, K) (+ c) against yf; Z is overwritten by dL/dz."""
-    R, K = Z.shape
-    loss = 0.0
-    for row in range(R):
-        if code == 0:
-            for k in range(K):
-                e = Z[row, k] + c[k] - yf[row, k]
-                loss += e * e
-                Z[row, k] = 2.0 * scale * e
-        elif code == 1:
-            for k in range(K):
-                zk = Z[row, k] + c[k]
-                loss += max(zk, 0.0) + math.log1p(math.exp(-abs(zk))) - yf[row, k] * zk
-                Z[row, k] = scale * (_sigmoid(zk) - yf[row, k])
-        else:
-            zmax = Z[row, 0] + c[0]
-            for k in range(1, K):
-                zmax = max(zmax, Z[row, k] + c[k])
-            se = 0.0
-            ysum = 0.0
-            yz = 0.0
-            for k in range(K):
-                zk = Z[row, k] + c[k]
-                se += math.exp(zk - zmax)
-                ysum += yf[row, k]
-                yz += yf[row, k] * zk
-            lse = zmax + math.log(se)
-            loss += lse * ysum - yz
-            for k in range(K):
-                zk = Z[row, k] + c[k]
-                Z[row, k] = scale * (math.exp(zk - lse) * ysum - yf[row, k])
-    return loss * scale
-
-
-@fma_kernel
 def bptt(p, xs, ys, h0, cfg, out, g):
     """Loss and all gradients of one batch, written into caller-allocated arrays.
 
@@ -244,12 +203,7 @@ def bptt(p, xs, ys, h0, cfg, out, g):
     # output layer and loss on the scored steps
     hy = hs[t0 + 1:].reshape(Ty * B, H)
     Z = np.dot(hy, np.ascontiguousarray(V.T))  # (Ty*B, K), becomes dz
-    loss = _loss(Z, c, ys.reshape(Ty * B, K), code, scale)
-    for k in range(K):
-        dc[k] = 0.0
-    for row in range(Ty * B):
-        for k in range(K):
-            dc[k] += Z[row, k]
+    loss = _logits_loss(Z, c, ys.reshape(Ty * B, K), scale, code, dc) * scale
     dV[:, :] = np.dot(Z.T, hy)
     Dout = np.dot(Z, V)  # (Ty*B, H)
     # backward through time
