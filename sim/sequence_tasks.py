@@ -687,7 +687,8 @@ def _score_continual_reber(pairs):
     """Continual ERG streams: a symbol is predicted when every legal next symbol's output exceeds
     every illegal one's (the top-k rule of :func:`_score_reber`, ties counted as errors).
     accuracy = fraction of symbols predicted, outer_accuracy = the same at the outer T/P steps
-    (:func:`outer_steps`), solved = every symbol of the stream predicted."""
+    (:func:`outer_steps`), outer_solved = 1.0 if outer_accuracy >= :data:`OUTER_SOLVED` (the
+    outer symbol learned; chance is 1/2), else 0.0; solved = every symbol of the stream predicted."""
     good, outer = [], []
     for y, ys in pairs:
         lo = np.where(ys == 1, y, np.inf).min(axis=-1)
@@ -697,7 +698,11 @@ def _score_continual_reber(pairs):
     good, outer = np.concatenate(good), np.concatenate(outer)
     o = float(np.mean(good[outer])) if outer.any() else math.nan
     return {"accuracy": float(np.mean(good)), "outer_accuracy": o, "fidelity": _fidelity(o, 0.5),
-            "solved": bool(good.all())}
+            "outer_solved": float(o >= OUTER_SOLVED), "solved": bool(good.all())}
+
+
+#: continual ERG: a net has learned the outer T/P when it predicts it at this rate (SCENARIOS.md L4)
+OUTER_SOLVED = 0.95
 
 
 def _continual_stream(pieces: int, steps: int):

@@ -230,3 +230,84 @@ def test_train_by_task_sets_each_swept_task_apart(tmp_path):
         with pytest.raises(ScenarioError) as exc:
             load_scenario(q)
         assert exc.value.key.startswith("train.by_task")
+
+
+_RTRL_ARCH = ('{ name = "lstm1997", kind = "lstm", n_hidden = 3, variant = "NFG", peepholes = false, '
+              'learner = "rtrl1997", lr = 0.05 }')
+
+
+def test_rtrl1997_learner_is_online_truncated_rtrl_over_the_stream(tmp_path, monkeypatch):
+    # the arch is trained by nets.lstm_rtrl.rtrl_sequence with step = its lr, one call per
+    # learning-curve point over the concatenated chunks of the same stream the BPTT archs
+    # read; the trial's test scores equal those of the same steps replayed by hand
+    import nets.lstm_rtrl as lr_mod
+    from nets.lstm import LSTM
+    from sim.protocols.seqlearn import archs
+    from sim.rng import child, generator
+    from sim.sequence_tasks import make_task
+
+    calls = []
+    orig = lr_mod.rtrl_sequence
+
+    def spy(net, params, xs, ys, **kw):
+        calls.append((xs.copy(), kw["step"]))
+        return orig(net, params, xs, ys, **kw)
+
+    monkeypatch.setattr(lr_mod, "rtrl_sequence", spy)
+    p = _scenario(tmp_path, f"archs = [ {_RTRL_ARCH} ]", "lr = 0.01\nbatch_size = 1\nupdates = 4\neval_every = 2",
+                  'task = "continual_reber"\nchunk_strings = 1', run="trials = 1\nseed = 3\nn_test = 30\ncurve_test = 5")
+    cfg = load_scenario(p).points()[0][1]
+    r = PROTOCOLS["seqlearn"].trial(cfg, np.random.SeedSequence(0), 0)
+    assert len(calls) == 2 and all(step == 0.05 for _, step in calls)
+    ss_k = child(np.random.SeedSequence(0), 0)
+    task = make_task(cfg["data"])
+    next_chunk = task.stream(1, generator(ss_k, "data"))
+    chunks = [next_chunk() for _ in range(4)]
+    for (xs, _), pair in zip(calls, (chunks[:2], chunks[2:])):
+        assert np.array_equal(xs, np.concatenate([c[0] for c in pair]))
+    net = LSTM.from_config(archs(cfg, task)[0]["net"], rng=generator(ss_k, "init", "lstm1997"))
+    ps = type(net.train_params())(*[np.array(q) for q in net.train_params()])
+    for pair in (chunks[:2], chunks[2:]):
+        orig(net, ps, np.concatenate([c[0] for c in pair]), np.concatenate([c[1] for c in pair]),
+             loss="bce", step=0.05)
+    xs, ys = task.sample(30, generator(ss_k, "test"))
+    sc = task.score([(net.forward(ps, xs)[1], ys)])
+    assert r["lstm1997.test_accuracy"] == sc["accuracy"]
+    assert r["lstm1997.test_outer_accuracy"] == sc["outer_accuracy"] or math.isnan(sc["outer_accuracy"])
+    assert r["lstm1997.diverged"] == 0 and math.isfinite(r["lstm1997.final_loss"])
+
+
+def test_rtrl1997_learner_rejects_what_it_does_not_cover(tmp_path):
+    cont = 'task = "continual_reber"'
+    for net, train, data, needle in (
+            (_RTRL_ARCH.replace('variant = "NFG", ', ""), "batch_size = 1", cont, "1997 LSTM cell"),  # forget gate
+            (_RTRL_ARCH, "batch_size = 2", cont, "batch_size = 1"),
+            (_RTRL_ARCH, "batch_size = 1", 'task = "adding"', "continual task"),
+            (_RTRL_ARCH.replace("rtrl1997", "rtrl"), "batch_size = 1", cont, "learner")):
+        with pytest.raises(ScenarioError) as exc:
+            load_scenario(_scenario(tmp_path, f"archs = [ {net} ]", train, data))
+        assert needle in str(exc.value) and "learner" in str(exc.value)
+
+
+def test_cell_frozen_counts_saturated_cells():
+    # without a forget gate and with i, g pinned open (bias +30) c grows by ~1 per step, so
+    # act_h(c) = tanh(c) is 1 to machine precision after ~20 steps: every cell frozen. With
+    # the forget gate shut (bias -30) c_t = i_t g_t follows the input: no cell frozen.
+    from nets.lstm import LSTM
+    from sim.protocols.seqlearn import _cell_stats
+    from sim.sequence_tasks import make_task
+
+    task = make_task({"task": "continual_reber", "chunk_strings": 1, "chunk_steps": 0, "loss": "bce"})
+    test = [task.sample(20, np.random.default_rng(1))]
+    H = 3
+    for variant, bias, frozen in (("NFG", {0: 30.0, 2: 30.0}, 1.0), ("NP", {1: -30.0}, 0.0)):
+        net = LSTM.from_config({"n_inputs": 7, "n_outputs": 7, "output": "sigmoid", "n_hidden": H,
+                                "variant": variant, "init": "uniform", "init_range": 0.5},
+                               rng=np.random.default_rng(0))
+        p = net.train_params()
+        b = p.b.copy()
+        for gate, v in bias.items():
+            b[gate * H:(gate + 1) * H] = v
+        st = _cell_stats(net, p._replace(b=b), task, test, False)
+        assert st["cell_frozen"] == frozen
+        assert st["cell_norm"] > 100 if variant == "NFG" else st["cell_norm"] < 1.5

@@ -140,14 +140,22 @@ def test_continual_reber_task_and_score():
     assert task.primary == "outer_accuracy"
     xs, ys = task.sample(30, rng(9))
     assert xs.shape[1] == 1 and st.outer_steps(ys).sum() == 30
-    assert task.score([(ys, ys)]) == {"accuracy": 1.0, "outer_accuracy": 1.0, "fidelity": 1.0, "solved": True}
+    assert task.score([(ys, ys)]) == {"accuracy": 1.0, "outer_accuracy": 1.0, "fidelity": 1.0, "outer_solved": 1.0,
+                                      "solved": True}
     # swap T and P at every outer step: only those symbols are wrong
     bad = ys.copy()
     o = st.outer_steps(ys)
     bad[o] = bad[o][:, [0, 2, 1, 3, 4, 5, 6]]
     sc = task.score([(bad, ys)])
-    assert sc["outer_accuracy"] == 0.0 and sc["fidelity"] == -1.0 and not sc["solved"]
+    assert sc["outer_accuracy"] == 0.0 and sc["fidelity"] == -1.0 and not sc["solved"] and sc["outer_solved"] == 0.0
     assert sc["accuracy"] == pytest.approx(1 - 30 / len(ys))
+    # outer_solved: outer accuracy >= 0.95 (29/30 = 0.967 yes, 28/30 = 0.933 no)
+    for n_bad, solved in ((1, 1.0), (2, 0.0)):
+        b = ys.copy()
+        t = np.flatnonzero(o[:, 0])[:n_bad]
+        b[t] = b[t][..., [0, 2, 1, 3, 4, 5, 6]]
+        sc = task.score([(b, ys)])
+        assert sc["outer_solved"] == solved and sc["outer_accuracy"] == pytest.approx(1 - n_bad / 30)
     nxt = task.stream(2, rng(10))
     a, b = nxt(), nxt()
     assert a[0].shape[1] == 2 and not np.array_equal(a[0][:10], b[0][:10])

@@ -20,7 +20,12 @@ h; the carried state is not differentiated), the first from zeros (Gers, Schmidh
 Cummins 2000; without a forget gate the cell state can only grow). Test and curve sets are
 one fresh stream of ``run.n_test`` (``run.curve_test``) strings read from the zero state
 without resets; the metric ``cell_norm`` is the RMS over cells of c at the end of that
-stream (LSTM only).
+stream, ``cell_frozen`` the fraction of cells whose act_h(c_t) is constant (to 1e-6) over
+the stream's last tenth: saturated, so the cell state no longer carries anything (LSTM
+only). Learner (arch key ``learner``): ``"bptt"`` (default, as above) or, for the 1997
+cell on a continual task, ``"rtrl1997"``: the 1997 truncated gradient applied after every
+time step (plain gradient descent at the arch's ``lr``), the learner of Gers et al.
+(:func:`_train_rtrl1997`).
 
 Fixed initial values: an architecture's ``params = { W = [[1.25]], U = [[nan, 1.0]] }``
 replaces those entries of the drawn initial parameters (``nan`` keeps the drawn value);
@@ -46,7 +51,8 @@ Metrics, for each architecture name a of :data:`ARCH_NAMES` (means over trials w
 Student-t intervals; rates with Wilson intervals): ``<q>_<a>`` for the task's test
 metrics q (``mse``, ``ce``, ``accuracy``, ``fidelity`` = (acc - chance)/(1 - chance),
 ``mse_ratio`` / ``ce_ratio`` = metric / memoryless baseline, ``max_error``,
-``outer_accuracy``, ``cell_norm``), ``final_loss_<a>`` (training loss of the last update),
+``outer_accuracy``, ``outer_solved`` (continual ERG: the fraction of trials whose outer
+T/P accuracy is >= 0.95), ``cell_norm``, ``cell_frozen``), ``final_loss_<a>`` (training loss of the last update),
 ``success_rate_<a>`` / ``n_success_<a>`` (the task's success criterion on the test set,
 :attr:`SequenceTask.success`), ``n_diverged_<a>``, ``updates_to_solve_<a>`` (median over
 trials of the first curve point meeting the criterion on the curve set; NaN if none),
@@ -87,7 +93,11 @@ from . import Protocol
 ARCH_NAMES = ("rnn", "irnn", "elman", "jordan", "lstm", "lstm1997", "lstm_nfg", "lstm_nig", "lstm_nog",
               "lstm_niaf", "lstm_noaf", "lstm_np", "lstm_cifg", "lstm_fgr", "gru", "gru_cho", "gru_after")
 TEST_METRICS = ("mse", "ce", "accuracy", "fidelity", "mse_ratio", "ce_ratio", "max_error", "outer_accuracy",
-                "cell_norm")
+                "outer_solved", "cell_norm", "cell_frozen")
+#: per-architecture learners (key ``learner`` of an arch table)
+LEARNERS = ("bptt", "rtrl1997")
+#: a cell counts as frozen when act_h(c_t) varies by less than this over the last tenth of a test stream
+FROZEN_TOL = 1e-6
 _PER_ARCH = TEST_METRICS + ("final_loss", "success_rate", "n_success", "n_diverged", "updates_to_solve",
                             "n_params", "grad_ratio_init", "grad_ratio")
 _FROM_TASK = ("n_inputs", "n_outputs", "output")
@@ -156,10 +166,10 @@ def archs(cfg: dict, task, source: str = "") -> list[dict[str, Any]]:
             if k in a and a[k] != net_cfg[k]:
                 raise ScenarioError(source, f"{where}.{k}", f"the task sets {k} = {net_cfg[k]!r}; got {a[k]!r}")
         for k, v in a.items():
-            if k in ("name", "kind", "params", "lr") or k in _FROM_TASK:
+            if k in ("name", "kind", "params", "lr", "learner") or k in _FROM_TASK:
                 continue
             if k not in keys:
-                raise ScenarioError(source, f"{where}.{k}", "unknown key; expected one of: name, kind, params, lr, "
+                raise ScenarioError(source, f"{where}.{k}", "unknown key; expected one of: name, kind, params, lr, learner, "
                                     + ", ".join(sorted(set(keys) - set(_FROM_TASK))))
             net_cfg[k] = check(keys[k], v, source=source, name=f"{where}.{k}")
         for k, key in keys.items():
@@ -176,7 +186,8 @@ def archs(cfg: dict, task, source: str = "") -> list[dict[str, Any]]:
         fixed = a.get("params", {})
         if not isinstance(fixed, dict):
             raise ScenarioError(source, f"{where}.params", "expected a table {field = nested list}")
-        out.append({"name": name, "kind": kind, "net": net_cfg, "params": fixed, "lr": lr})
+        learner = check(Key("str", choices=LEARNERS), a.get("learner", "bptt"), source=source, name=f"{where}.learner")
+        out.append({"name": name, "kind": kind, "net": net_cfg, "params": fixed, "lr": lr, "learner": learner})
     return out
 
 
@@ -254,6 +265,20 @@ def _freeze_masks(params, spec: list[str], source: str = "") -> dict[str, np.nda
     return masks
 
 
+def _check_rtrl1997(net, task, train: dict, source: str, where: str) -> None:
+    """ScenarioError unless the 1997 learner covers this arch on this task (a continual task
+    with one stream, the 1997 cell, a covered loss / output pair)."""
+    from nets.lstm_rtrl import RTRL_LOSSES, rtrl_covers
+
+    if not task.continual:
+        raise ScenarioError(source, where, "learner 'rtrl1997' trains on a continual task (continual_reber) only")
+    if train["batch_size"] != 1:
+        raise ScenarioError(source, where, "learner 'rtrl1997' reads one stream: expected train.batch_size = 1")
+    if not rtrl_covers(net) or (task.loss, task.output) not in RTRL_LOSSES:
+        raise ScenarioError(source, where, "learner 'rtrl1997' covers the 1997 LSTM cell only (kind lstm, no forget "
+                            f"gate, no peepholes, one layer) with loss/output in {RTRL_LOSSES}")
+
+
 def _set_params(params, fixed: dict, source: str, where: str):
     if not fixed:
         return params
@@ -324,6 +349,8 @@ class SeqLearn(Protocol):
                     raise ScenarioError(src, f"net.archs[{a['name']}]", "a continual task carries the state "
                                         "between chunks: expected a unidirectional net (several layers: lstm only)")
                 net = get_net(a["kind"]).from_config(a["net"], rng=np.random.default_rng(0))
+                if a["learner"] == "rtrl1997":
+                    _check_rtrl1997(net, task, cfg["train"], src, f"net.archs[{a['name']}].learner")
                 params = _set_params(net.train_params(), a["params"], src, f"net.archs[{a['name']}]")
                 _freeze_masks(params, cfg["train"]["freeze"], src)
             if cfg["data"]["task"] not in _SEQ_TASKS:
@@ -490,6 +517,17 @@ def _train_one(a, task, tr, ss_k, test, curve, probe) -> dict[str, Any]:
                            "final_loss": math.nan, "curve_at": np.array(at, dtype=np.float64),
                            "dh_init": _lags(net.bptt(params, *probe, loss=task.loss, fast=fast)[2]["dh_norm"], T),
                            "dh_final": np.full(T, np.nan)}
+    if a["learner"] == "rtrl1997":
+        params = _train_rtrl1997(net, params, a["lr"], task, tr, data, frozen, at, curves, rec, curve, fast)
+    else:
+        params = _train_bptt(net, params, opt, task, tr, data, frozen, at, curves, rec, curve, fast)
+    rec.update({f"curve_{q}": v for q, v in curves.items()})
+    return _finish(rec, net, params, task, test, probe, T, fast)
+
+
+def _train_bptt(net, params, opt, task, tr, data, frozen, at, curves, rec, curve, fast):
+    """The BPTT learner: ``train.updates`` optimizer steps (batches, or chunks of a continual
+    stream whose state is carried over); fills ``rec`` and ``curves``; returns the params."""
     j = 0
     next_chunk = task.stream(tr["batch_size"], data) if task.continual else None
     state = None  # continual tasks: the state carried from chunk to chunk (never reset)
@@ -525,7 +563,49 @@ def _train_one(a, task, tr, ss_k, test, curve, probe) -> dict[str, Any]:
                 rec["solved_at"] = float(u)
                 if tr["stop_when_solved"]:
                     break
-    rec.update({f"curve_{q}": v for q, v in curves.items()})
+    return params
+
+
+def _train_rtrl1997(net, params, lr, task, tr, data, frozen, at, curves, rec, curve, fast):
+    """Gers, Schmidhuber & Cummins' (2000) learner for the 1997 cell on a continual stream:
+    the truncated gradient of Hochreiter & Schmidhuber (1997, Appendix A; no error flows back
+    through the recurrent inputs of the gates and cell inputs, only along the cell state),
+    plain gradient descent with rate ``lr`` after EVERY time step
+    (:func:`nets.lstm_rtrl.rtrl_sequence`), over the same stream the BPTT archs read
+    (``train.updates`` chunks). The stream between two learning-curve points is one
+    sequence: the state and the RTRL partials restart from zero only there (every
+    ``train.eval_every`` chunks; Gers et al. restarted after every error). No clipping, no
+    optimizer state; ``final_loss`` = mean loss per step over the last such stretch."""
+    from nets.lstm_rtrl import rtrl_sequence
+
+    ps = type(params)(*[np.array(p, dtype=np.float64) for p in params])  # updated in place
+    next_chunk = task.stream(1, data)
+    done = 0
+    for j, u in enumerate(at):
+        pieces = [next_chunk() for _ in range(u - done)]
+        xs, ys = np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces])
+        done = u
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected and recorded below
+            value, _ = rtrl_sequence(net, ps, xs, ys, loss=task.loss, step=lr, masks=frozen or None, fast=fast)
+        if not (math.isfinite(value) and _finite(ps)):
+            rec["diverged"] = 1.0
+            break
+        rec["final_loss"] = value / len(xs)
+        sc = _score(net, ps, task, curve, fast)
+        if sc is None:
+            rec["diverged"] = 1.0
+            break
+        for q in _CURVE_METRICS:
+            curves[q][j] = float(sc.get(q, math.nan))
+        if sc["solved"] and not math.isfinite(rec["solved_at"]):
+            rec["solved_at"] = float(u)
+            if tr["stop_when_solved"]:
+                break
+    return ps
+
+
+def _finish(rec, net, params, task, test, probe, T, fast) -> dict[str, Any]:
+    """Test scores, the final gradient retention and the gate traces of a trained arch into ``rec``."""
     sc = {}
     if not rec["diverged"]:
         sc = _score(net, params, task, test, fast)
@@ -556,28 +636,36 @@ def final_state(trace):
     return st if st is not None else np.array(trace["h"][-1])
 
 
-def _cell_norm(net, params, task, batches, fast) -> float:
-    """RMS over cells and streams of the cell state c at the end of the evaluation streams
-    (read from the zero state, never reset); NaN for nets without a cell state."""
-    vals = []
+def _cell_stats(net, params, task, batches, fast) -> dict[str, float]:
+    """``cell_norm``: RMS over cells and streams of the cell state c at the end of the
+    evaluation streams (read from the zero state, never reset); ``cell_frozen``: the fraction
+    of cells (over streams) whose output squash act_h(c_t) = h_t / o_t varies by less than
+    :data:`FROZEN_TOL` over the last tenth of the steps (a saturated cell: its state carries
+    no information any more). NaN for nets without a cell state."""
+    norms, frozen = [], []
     for xs, ys in batches:
         with np.errstate(over="ignore", invalid="ignore"):
-            st = net.bptt(params, xs, ys, loss=task.loss, fast=fast)[2].get("state")
+            tr = net.bptt(params, xs, ys, loss=task.loss, fast=fast)[2]
+        st = tr.get("state")
         if st is None or not hasattr(st, "c"):
-            return math.nan
-        vals.append(np.mean(np.asarray(st.c, dtype=np.float64) ** 2))
-    return float(np.sqrt(np.mean(vals)))
+            return {"cell_norm": math.nan, "cell_frozen": math.nan}
+        norms.append(np.mean(np.asarray(st.c, dtype=np.float64) ** 2))
+        h, o = np.asarray(tr["h"], dtype=np.float64), np.asarray(tr["gates"]["o"], dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            act = (h / o)[-max(1, len(h) // 10):]
+        frozen.append(np.mean(np.ptp(act, axis=0) < FROZEN_TOL))
+    return {"cell_norm": float(np.sqrt(np.mean(norms))), "cell_frozen": float(np.mean(frozen))}
 
 
 def _score(net, params, task, batches, fast) -> dict | None:
-    """The task's test metrics on ``batches`` (continual tasks: also ``cell_norm``); None if the
-    net's outputs are not finite (diverged)."""
+    """The task's test metrics on ``batches`` (continual tasks: also ``cell_norm`` and
+    ``cell_frozen``); None if the net's outputs are not finite (diverged)."""
     pairs, ok = _evaluate(net, params, batches)
     if not ok:
         return None
     sc = dict(task.score(pairs))
     if task.continual:
-        sc["cell_norm"] = _cell_norm(net, params, task, batches, fast)
+        sc.update(_cell_stats(net, params, task, batches, fast))
     return sc
 
 
