@@ -552,18 +552,26 @@ def _train_bptt(net, params, opt, task, tr, data, frozen, at, curves, rec, curve
             rec["diverged"] = 1.0
             break
         if j < len(at) and u == at[j]:
-            sc = _score(net, params, task, curve, fast)
-            if sc is None:
-                rec["diverged"] = 1.0
-                break
-            for q in _CURVE_METRICS:
-                curves[q][j] = float(sc.get(q, math.nan))
+            stop = _record_point(_score(net, params, task, curve, fast), curves, j, u, rec, tr)
             j += 1
-            if sc["solved"] and not math.isfinite(rec["solved_at"]):
-                rec["solved_at"] = float(u)
-                if tr["stop_when_solved"]:
-                    break
+            if stop:
+                break
     return params
+
+
+def _record_point(sc, curves, j: int, u: int, rec: dict, tr: dict) -> bool:
+    """Store the scores ``sc`` of learning-curve point ``j`` (after ``u`` updates) into
+    ``curves``, and divergence (``sc`` None) or the first success into ``rec``; whether
+    training stops here."""
+    if sc is None:
+        rec["diverged"] = 1.0
+        return True
+    for q in _CURVE_METRICS:
+        curves[q][j] = float(sc.get(q, math.nan))
+    if sc["solved"] and not math.isfinite(rec["solved_at"]):
+        rec["solved_at"] = float(u)
+        return bool(tr["stop_when_solved"])
+    return False
 
 
 def _train_rtrl1997(net, params, lr, task, tr, data, frozen, at, curves, rec, curve, fast):
@@ -591,16 +599,8 @@ def _train_rtrl1997(net, params, lr, task, tr, data, frozen, at, curves, rec, cu
             rec["diverged"] = 1.0
             break
         rec["final_loss"] = value / len(xs)
-        sc = _score(net, ps, task, curve, fast)
-        if sc is None:
-            rec["diverged"] = 1.0
+        if _record_point(_score(net, ps, task, curve, fast), curves, j, u, rec, tr):
             break
-        for q in _CURVE_METRICS:
-            curves[q][j] = float(sc.get(q, math.nan))
-        if sc["solved"] and not math.isfinite(rec["solved_at"]):
-            rec["solved_at"] = float(u)
-            if tr["stop_when_solved"]:
-                break
     return ps
 
 
