@@ -38,6 +38,13 @@ Re-measured [2026-11-22 16:00-16:06, after the scratch-reuse and backward-sweep 
 against the previous kernel: H=128 B=32 float64 1.29x faster at load ~7, 1.02x at load
 ~1.7 (fresh scratch pages cost most on a loaded machine); H=512 B=32 1.09x. At H=128
 B=32 the elementwise work is ~10 ms of ~40 ms; the rest is the three GEMM groups.
+
+Measured [2026-11-22 19:05, full ``python -m benchmarks.recurrent --threads 2`` at fc123a2,
+quiet machine, no other process or steal time during any case]: float64 H=32 B=1 61x,
+H=32 B=32 4.4x, H=128 B=1 14.5x, H=128 B=32 1.87x (MISS of 2x; it was 2.00x in the
+previous session's run: torch's 2-thread time moves 20-40 % between runs), H=512 B=1 7.5x,
+H=512 B=32 1.56x; float32 H=128 B=32 1.85x; H=512 B=32 at 58 % (float64) / 52 % (float32)
+of the GEMM rate.
 """
 from __future__ import annotations
 

@@ -39,6 +39,16 @@ three GEMM groups ~38 ms (the same products timed alone: forward per step 9.7 ms
 per step 10.5 ms, dW 11.7 ms, 36-43 GFLOP/s), so the B=32 miss is mostly BLAS time.
 2 threads on the loaded machine: torch float64 B=1 took 0.6-2.4 s per step (spinning
 threads), so no 2-thread ratio is quoted.
+
+Measured [2026-11-22 19:00, full ``python -m benchmarks.recurrent --threads 2`` at fc123a2,
+quiet machine: no other process or steal time during any case; after fused multiply-adds,
+weight gradients as (X^T D)^T and the fused input product]: float64 H=32 B=1 50x, H=32
+B=32 4.4x, H=128 B=1 15.8x, H=128 B=32 1.45x (MISS of 2x; two more runs of that case
+right after: 1.83x and 2.35x, torch 54-78 ms against our 33-37 ms: the ratio straddles
+the target), H=512 B=1 3.9x, H=512 B=32 1.76x; float32 H=32 B=1 5.6x, H=128 B=1 2.12x, B=32
+0.97x (H=32), 0.51x (H=128), 0.74x (H=512); H=512 B=32 float32 at 61 % of the GEMM rate
+(float64 125 %: the reference GEMM ran slow in that run). In one process against the
+kernel of d61971d, 2 threads: H=128 B=32 float64 1.10-1.14x faster, B=1 1.03x.
 """
 from __future__ import annotations
 
