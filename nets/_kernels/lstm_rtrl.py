@@ -147,14 +147,23 @@ def rtrl_sequence_kernel(p, m, g, xs, ys, cfg, step):
             ov, hv = go[j], hc[j]
             dao[j] = og * dh[j] * hv * ov * (1.0 - ov)
             e[j] = dh[j] * ov * (h_d0 + h_d1 * hv + h_d2 * hv * hv)
-        # gradients (summed) and updates: output layer
+        # gradients (summed) and updates: output layer. The update g += d v, w -= step m (d v)
+        # is written out per weight group on purpose: as a helper called on row views it ran
+        # 1.5-2x slower (a reference count per view; measured on a 30,000-step sequence)
         for k in range(K):
             d = dz[k]
-            _row_update(gV[k], V[k], mV[k], d, hn, step)
+            for j in range(H):
+                gr = d * hn[j]
+                gV[k, j] += gr
+                V[k, j] -= step * (mV[k, j] * gr)
             gc[k] += d
             cb[k] -= step * (mc[k] * d)
             if shortcut:
-                _sparse_row_update(gS[k], S[k], mS[k], d, xs[t], nz, n_nz, step)
+                for kk in range(n_nz):
+                    q = nz[kk]
+                    gr = d * xs[t, q]
+                    gS[k, q] += gr
+                    S[k, q] -= step * (mS[k, q] * gr)
         # gate rows: input gate (e * Pi), cell input (e * Pg), output gate (da_o * v)
         for j in range(H):
             ej = e[j]
@@ -180,32 +189,20 @@ def rtrl_sequence_kernel(p, m, g, xs, ys, cfg, step):
             gb[rg] += gr
             b[rg] -= step * (mb[rg] * gr)
             d = dao[j]
-            _sparse_row_update(gU[ro], U[ro], mU[ro], d, xs[t], nz, n_nz, step)
-            _row_update(gW[ro], W[ro], mW[ro], d, h, step)
+            for kk in range(n_nz):
+                q = nz[kk]
+                gr = d * xs[t, q]
+                gU[ro, q] += gr
+                U[ro, q] -= step * (mU[ro, q] * gr)
+            for jj in range(H):
+                gr = d * h[jj]
+                gW[ro, jj] += gr
+                W[ro, jj] -= step * (mW[ro, jj] * gr)
             gb[ro] += d
             b[ro] -= step * (mb[ro] * d)
         for j in range(H):
             h[j] = hn[j]
     return total
-
-
-@fma_kernel
-def _row_update(g, w, m, d, v, step):
-    """One weight row's term d v: g += d v (the summed gradient), w -= step m (d v) (m: mask)."""
-    for q in range(v.shape[0]):
-        gr = d * v[q]
-        g[q] += gr
-        w[q] -= step * (m[q] * gr)
-
-
-@fma_kernel
-def _sparse_row_update(g, w, m, d, v, nz, n_nz, step):
-    """:func:`_row_update` over the nonzero entries ``nz[:n_nz]`` of v only."""
-    for kk in range(n_nz):
-        q = nz[kk]
-        gr = d * v[q]
-        g[q] += gr
-        w[q] -= step * (m[q] * gr)
 
 
 def run_kernel(net, fields, ps, ms, xs, ys, loss, step):
