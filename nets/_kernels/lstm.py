@@ -129,9 +129,10 @@ def lstm_bptt(p, xs, ys, state0, cfg, work, g):
         WU[:, :H] = W
         WU[:, H:] = U
         WT = np.empty((1, H4), dt)
+        xf = xs.reshape(T * B, I)
         for r in range(T * B):
             for k in range(I):
-                XH[r, H + k] = xs.reshape(T * B, I)[r, k]
+                XH[r, H + k] = xf[r, k]
     else:
         # the loop nest of _product wants W^T contiguous (a local copy: LLVM then knows it
         # aliases nothing, ~10 % faster at B = 1); U x_t + b for every step is one product
