@@ -256,3 +256,60 @@ def test_solved_trials_keep_their_last_value_in_the_learning_curves():
     np.testing.assert_array_equal(solved_curve([0.5, 0.2, 0.01, nan, nan], 300.0), [0.5, 0.2, 0.01, 0.01, 0.01])
     np.testing.assert_array_equal(solved_curve([0.5, 0.4, nan, nan], nan), [0.5, 0.4, nan, nan])  # diverged
     np.testing.assert_array_equal(solved_curve([0.5, 0.4, 0.3], nan), [0.5, 0.4, 0.3])  # ran to the end
+
+
+def _elman(seed=0):
+    cfg = dict(n_inputs=7, n_hidden=5, n_outputs=7, output="sigmoid", activation="sigmoid", init_range=0.2,
+               context_init=0.5)
+    return get_net("elman").from_config(cfg, rng=np.random.default_rng(seed))
+
+
+def test_copy_back_learner_is_elmans_rule_sequence_after_sequence():
+    """learner "copy_back": each sequence is one nets.elman.copy_back_train pass from the context
+    reset to context_init (weights changed after every input, rate lr on E = 1/2 SSE); the numba
+    and numpy paths agree; the training error E per sequence is what the learner reports."""
+    from nets.elman import copy_back_train_reference
+    net = _elman(3)
+    strings = ["BTBTXSETE", "BPBPVVEPE", "BTBTSXSETE"]
+    data = [encode_reber([s]) for s in strings]
+    order = [0, 2, 1, 1, 0]
+    kw = dict(lr=0.5, loss="mse", max_sequences=len(order), check_every=len(order))
+    rec = train_online(net, net.train_params(), lambda n: data[order[n - 1]], data, reber_predicted,
+                       update="copy_back", **kw)
+    p, sse = net.train_params(), []
+    for i in order:
+        p, _, e = copy_back_train_reference(net, p, data[i][0][:, 0], data[i][1][:, 0], lr=0.5)
+        sse.append(e[0])
+    for a, b in zip(rec["params"], p):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+    assert rec["final_loss"] == pytest.approx(np.mean(sse), rel=1e-12)
+    slow = train_online(net, net.train_params(), lambda n: data[order[n - 1]], data, reber_predicted,
+                        update="copy_back", fast=False, **kw)
+    for a, b in zip(rec["params"], slow["params"]):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+    seq = train_online(net, net.train_params(), lambda n: data[order[n - 1]], data, reber_predicted, **kw)
+    assert np.max(np.abs(seq["params"].W - rec["params"].W)) > 1e-6  # exact BPTT is another learner
+    with pytest.raises(ValueError, match="copy_back"):
+        train_online(_lstm(0), _lstm(0).train_params(), lambda n: data[0], data, reber_predicted,
+                     update="copy_back", **kw)
+
+
+def test_copy_back_learner_is_checked_where_it_does_not_apply(tmp_path):
+    text = open(L3).read()
+    assert 'learner = "copy_back"' in text                              # L3's Elman arch is the paper's ELM
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('variant = "NFG", forget_gate = false',
+                                'variant = "NFG", forget_gate = false, learner = "copy_back"'))
+    with pytest.raises(ScenarioError, match="learner"):
+        load_scenario(bad, smoke=True)                                  # an LSTM arch
+    bad.write_text(text.replace('variant = "NFG", forget_gate = false',
+                                'variant = "NFG", forget_gate = false, learner = "rtrl1997"'))
+    with pytest.raises(ScenarioError, match="train.update = 'step'"):
+        load_scenario(bad, smoke=True)
+    bad.write_text(text.replace('loss = "mse"', 'loss = "bce"'))
+    with pytest.raises(ScenarioError, match="copy_back"):
+        load_scenario(bad, smoke=True)
+    seq = open("scenarios/lstm_adding_T100.toml").read()
+    bad.write_text(seq.replace('kind = "rnn"', 'kind = "rnn", learner = "copy_back"', 1))
+    with pytest.raises(ScenarioError, match="online1997"):
+        load_scenario(bad, smoke=True)

@@ -3,7 +3,7 @@ r"""Online training as in Hochreiter & Schmidhuber (1997): one sequence at a tim
 Hochreiter, S. & Schmidhuber, J. (1997), Long short-term memory, Neural Computation
 9(8):1735-1780, Section 5 (SCENARIOS.md 7.1, experiments L3 = Exp. 1 and L2 = Exp. 2a).
 "On-line learning": the net reads one sequence from the zero state (activations are reset
-after each sequence; an Elman net restarts from its ``context_init``). Two learners
+after each sequence; an Elman net restarts from its ``context_init``). Three learners
 (``train.update``):
 
 * ``"sequence"`` (default): the error is backpropagated through the whole sequence (exact
@@ -17,6 +17,13 @@ after each sequence; an Elman net restarts from its ``context_init``). Two learn
 * ``"truncated"``: the same truncated gradient, summed over the sequence at fixed weights
   and applied once per sequence (the paper's Appendix A.1 ends: "Each weight's total update
   is the sum of the contributions of all time steps", which also reads this way).
+
+An arch table may name its own learner (key ``learner``, :data:`sim.protocols.seqlearn.LEARNERS`):
+``"copy_back"`` trains an Elman net by Elman's (1990) rule, the learner behind the Elman-net
+results the paper quotes in Table 1 ("ELM" [recalled, unverified]): after every input the output error
+is backpropagated one step (h_{t-1} a constant input) and the weights change at once
+(:func:`nets.elman.copy_back_train`; loss "mse", no ``freeze``/``hold``); the context
+restarts from ``context_init`` before each sequence. Other archs take ``train.update``.
 
 Either way the change is plain gradient descent,
 
@@ -81,6 +88,7 @@ from typing import Any
 
 import numpy as np
 
+from nets.elman import Elman, copy_back_train, copy_back_train_reference
 from nets.lstm_rtrl import check_rtrl_net, rtrl_covers, rtrl_sequence
 
 from ..core import get_net
@@ -194,8 +202,10 @@ def train_online(net, params, sequences, batches, criterion, *, lr: float, loss:
     criterion : callable (y, ys) -> (B,) bool (:data:`CRITERIA`)
     lr : the rate on E (module docstring);  loss : "mse" or "bce"
     update : "sequence" (exact BPTT, one change per sequence), "step" (the 1997 truncated
-        RTRL, a change after every time step: :func:`nets.lstm_rtrl.rtrl_sequence`) or
-        "truncated" (that gradient summed over the sequence, one change per sequence)
+        RTRL, a change after every time step: :func:`nets.lstm_rtrl.rtrl_sequence`),
+        "truncated" (that gradient summed over the sequence, one change per sequence) or
+        "copy_back" (an Elman net: Elman's one-step rule, a change after every time step;
+        loss "mse", no masks or hold)
     masks : dict field -> 0/1 array, optional (frozen entries are 0)
     hold : dict field -> 0/1 array, optional: entries (0) held at their initial values until the
         first check whose evaluation MSE is not below (1 - stall_tol) times the previous check's
@@ -207,8 +217,10 @@ def train_online(net, params, sequences, batches, criterion, *, lr: float, loss:
     mse, max_error, NaN if diverged), final_loss, curve_at / curve_mse / curve_accuracy
     (one entry per check, NaN after the trial ended), params (the final NamedTuple)
     """
-    if update not in UPDATES:
-        raise ValueError(f"update must be one of {UPDATES}, got {update!r}")
+    if update not in UPDATES + ("copy_back",):
+        raise ValueError(f"update must be one of {UPDATES + ('copy_back',)}, got {update!r}")
+    if update == "copy_back" and (loss != "mse" or masks or hold or not isinstance(net, Elman)):
+        raise ValueError("update 'copy_back' trains an Elman net on loss 'mse', without masks or hold")
     step = lr * (0.5 if loss == "mse" else 1.0)
     P = type(params)
     ps = [np.array(p, dtype=np.float64) for p in params]          # writable copies, updated in place
@@ -234,6 +246,13 @@ def train_online(net, params, sequences, batches, criterion, *, lr: float, loss:
             with np.errstate(over="ignore", invalid="ignore"):
                 value, _ = rtrl_sequence(net, P(*ps), xs, ys, loss=loss, step=step, fast=fast,
                                          masks={f: m for f, m in zip(params._fields, mask) if m is not None})
+        elif update == "copy_back":  # Elman's rule, in place; its E is 1/2 SSE: value = 2 E
+            learn = copy_back_train if fast else copy_back_train_reference
+            with np.errstate(over="ignore", invalid="ignore"):
+                new, _, sse = learn(net, P(*ps), xs[:, 0], ys[:, 0], lr=lr)
+            for p, q in zip(ps, new):
+                p[...] = q
+            value = 2.0 * float(sse[0])
         elif update == "truncated":
             with np.errstate(over="ignore", invalid="ignore"):
                 value, grads = rtrl_sequence(net, P(*ps), xs, ys, loss=loss, fast=fast)
@@ -245,7 +264,7 @@ def train_online(net, params, sequences, batches, criterion, *, lr: float, loss:
             break
         run_loss += value * (0.5 if loss == "mse" else 1.0)
         run_n += 1
-        if update != "step":
+        if update not in ("step", "copy_back"):
             for p, g, m in zip(ps, grads, mask):
                 p -= step * (g if m is None else g * m)
         if n == at[j]:
@@ -310,6 +329,16 @@ class Online1997(Protocol):
                 params = _set_params(net.train_params(), a["params"], src, f"net.archs[{a['name']}]")
                 for key in ("freeze", "hold", "zero"):
                     _masks(params, cfg["train"][key], src, f"train.{key}")
+                where = f"net.archs[{a['name']}].learner"
+                if a["learner"] == "rtrl1997":
+                    raise ScenarioError(src, where, "expected 'bptt' or 'copy_back' (the 1997 learner of an "
+                                        "LSTM here is train.update = 'step')")
+                if a["learner"] == "copy_back" and not isinstance(net, Elman):
+                    raise ScenarioError(src, where, f"'copy_back' trains an Elman net (kind elman), not {a['kind']!r}")
+                if a["learner"] == "copy_back" and (cfg["train"]["loss"] != "mse" or cfg["train"]["freeze"]
+                                                    or cfg["train"]["hold"]):
+                    raise ScenarioError(src, where, "'copy_back' needs train.loss = 'mse' and no train.freeze or "
+                                        "train.hold")
                 if cfg["train"]["update"] != "sequence" and a["kind"] == "lstm" and not rtrl_covers(net):
                     try:
                         check_rtrl_net(net)
@@ -341,7 +370,7 @@ class Online1997(Protocol):
                                    masks=_freeze_masks(params, tr["freeze"]),
                                    hold=_freeze_masks(params, tr["hold"]) if tr["hold"] else None,
                                    stall_tol=tr["stall_tol"], fast=tr["fast"],
-                                   update=tr["update"] if a["kind"] == "lstm" else "sequence")
+                                   update=_update(a, tr["update"]))
                 rec.pop("params")
                 rec["n_params"] = float(n_params(net))
                 out.update({f"{a['name']}.{f}": v for f, v in rec.items()})
@@ -406,6 +435,13 @@ class Online1997(Protocol):
                               f"trial keeps its last value){where}")
                 out.append((stem, fig))
         return out
+
+
+def _update(arch: dict, update: str) -> str:
+    """The learner of ``arch``: its own ``learner = "copy_back"``, else train.update (LSTM archs) or exact BPTT."""
+    if arch["learner"] == "copy_back":
+        return "copy_back"
+    return update if arch["kind"] == "lstm" else "sequence"
 
 
 def solved_curve(curve: np.ndarray, solved_at: float) -> np.ndarray:

@@ -25,7 +25,8 @@ the stream's last tenth: saturated, so the cell state no longer carries anything
 only). Learner (arch key ``learner``): ``"bptt"`` (default, as above) or, for the 1997
 cell on a continual task, ``"rtrl1997"``: the 1997 truncated gradient applied after every
 time step (plain gradient descent at the arch's ``lr``), the learner of Gers et al.
-(:func:`_train_rtrl1997`).
+(:func:`_train_rtrl1997`). (``"copy_back"``, Elman's one-step rule, trains one sequence at a
+time: protocol online1997 only.)
 
 Fixed initial values: an architecture's ``params = { W = [[1.25]], U = [[nan, 1.0]] }``
 replaces those entries of the drawn initial parameters (``nan`` keeps the drawn value);
@@ -90,12 +91,13 @@ from ..train import OPTIMIZERS, clip_by_norm, clip_by_value, get_optimizer
 from . import Protocol
 
 #: architecture names allowed in [net] archs (metric names are declared for these)
-ARCH_NAMES = ("rnn", "irnn", "elman", "jordan", "lstm", "lstm1997", "lstm_nfg", "lstm_nig", "lstm_nog",
+ARCH_NAMES = ("rnn", "irnn", "elman", "elman_bptt", "jordan", "lstm", "lstm1997", "lstm_nfg", "lstm_nig", "lstm_nog",
               "lstm_niaf", "lstm_noaf", "lstm_np", "lstm_cifg", "lstm_fgr", "gru", "gru_cho", "gru_after")
 TEST_METRICS = ("mse", "ce", "accuracy", "fidelity", "mse_ratio", "ce_ratio", "max_error", "outer_accuracy",
                 "outer_solved", "cell_norm", "cell_frozen")
-#: per-architecture learners (key ``learner`` of an arch table)
-LEARNERS = ("bptt", "rtrl1997")
+#: per-architecture learners (key ``learner`` of an arch table); "copy_back" (Elman's online
+#: one-step rule) is for the online1997 protocol only
+LEARNERS = ("bptt", "rtrl1997", "copy_back")
 #: a cell counts as frozen when act_h(c_t) varies by less than this over the last tenth of a test stream
 FROZEN_TOL = 1e-6
 _PER_ARCH = TEST_METRICS + ("final_loss", "success_rate", "n_success", "n_diverged", "updates_to_solve",
@@ -351,6 +353,9 @@ class SeqLearn(Protocol):
                 net = get_net(a["kind"]).from_config(a["net"], rng=np.random.default_rng(0))
                 if a["learner"] == "rtrl1997":
                     _check_rtrl1997(net, task, cfg["train"], src, f"net.archs[{a['name']}].learner")
+                elif a["learner"] == "copy_back":
+                    raise ScenarioError(src, f"net.archs[{a['name']}].learner", "'copy_back' trains one sequence "
+                                        "at a time (protocol online1997); here: 'bptt' or 'rtrl1997'")
                 params = _set_params(net.train_params(), a["params"], src, f"net.archs[{a['name']}]")
                 _freeze_masks(params, cfg["train"]["freeze"], src)
             if cfg["data"]["task"] not in _SEQ_TASKS:
