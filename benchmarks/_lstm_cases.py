@@ -49,6 +49,16 @@ the target), H=512 B=1 3.9x, H=512 B=32 1.76x; float32 H=32 B=1 5.6x, H=128 B=1 
 0.97x (H=32), 0.51x (H=128), 0.74x (H=512); H=512 B=32 float32 at 61 % of the GEMM rate
 (float64 125 %: the reference GEMM ran slow in that run). In one process against the
 kernel of d61971d, 2 threads: H=128 B=32 float64 1.10-1.14x faster, B=1 1.03x.
+
+Measured [2026-11-22 22:06, full run at e121e98 (the same kernels), 2 threads, quiet machine,
+no other process]: float64 H=32 B=1 42x, H=32 B=32 3.7x, H=128 B=1 10.5x, H=128 B=32 2.08x
+(ours 28.1 ms, torch 58.5 ms), H=512 B=1 3.6x, H=512 B=32 1.84x; float32 H=32 B=1 5.3x,
+H=128 B=1 1.13x (MISS of 1.5x: torch float32 took 1.35 ms here against ~2.5 ms in the
+run above; torch's float32 LSTM has a fused CPU path and its time varies between runs,
+ours 1.20 ms), B=32 0.92x (H=32), 0.64x (H=128), 0.75x (H=512); H=512 B=32 at 75 % (float64)
+and 60 % (float32) of the GEMM rate. Our float32 step at B=1 is only 1.4x faster than
+float64 (1.20 vs 1.68 ms): the matrix-vector products halve their bytes, but the gate
+nonlinearities are computed in float64 (module docstring of nets/_kernels/lstm.py).
 """
 from __future__ import annotations
 
