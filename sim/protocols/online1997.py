@@ -219,8 +219,9 @@ def train_online(net, params, sequences, batches, criterion, *, lr: float, loss:
     """
     if update not in UPDATES + ("copy_back",):
         raise ValueError(f"update must be one of {UPDATES + ('copy_back',)}, got {update!r}")
-    if update == "copy_back" and (loss != "mse" or masks or hold or not isinstance(net, Elman)):
-        raise ValueError("update 'copy_back' trains an Elman net on loss 'mse', without masks or hold")
+    why = _copy_back_reason(net, loss, bool(masks or hold)) if update == "copy_back" else None
+    if why:
+        raise ValueError(f"update 'copy_back' {why}")
     step = lr * (0.5 if loss == "mse" else 1.0)
     P = type(params)
     ps = [np.array(p, dtype=np.float64) for p in params]          # writable copies, updated in place
@@ -333,12 +334,12 @@ class Online1997(Protocol):
                 if a["learner"] == "rtrl1997":
                     raise ScenarioError(src, where, "expected 'bptt' or 'copy_back' (the 1997 learner of an "
                                         "LSTM here is train.update = 'step')")
-                if a["learner"] == "copy_back" and not isinstance(net, Elman):
-                    raise ScenarioError(src, where, f"'copy_back' trains an Elman net (kind elman), not {a['kind']!r}")
-                if a["learner"] == "copy_back" and (cfg["train"]["loss"] != "mse" or cfg["train"]["freeze"]
-                                                    or cfg["train"]["hold"]):
-                    raise ScenarioError(src, where, "'copy_back' needs train.loss = 'mse' and no train.freeze or "
-                                        "train.hold")
+                tr = cfg["train"]
+                why = (_copy_back_reason(net, tr["loss"], bool(tr["freeze"] or tr["hold"]))
+                       if a["learner"] == "copy_back" else None)
+                if why:
+                    raise ScenarioError(src, where, f"'copy_back' {why} (kind elman, train.loss = 'mse', no "
+                                        "train.freeze or train.hold)")
                 if cfg["train"]["update"] != "sequence" and a["kind"] == "lstm" and not rtrl_covers(net):
                     try:
                         check_rtrl_net(net)
@@ -435,6 +436,17 @@ class Online1997(Protocol):
                               f"trial keeps its last value){where}")
                 out.append((stem, fig))
         return out
+
+
+def _copy_back_reason(net, loss: str, masked: bool) -> str | None:
+    """Why Elman's copy-back learner cannot train ``net`` here (None: it can)."""
+    if not isinstance(net, Elman):
+        return f"trains an Elman net, not {type(net).__name__}"
+    if loss != "mse":
+        return f"trains on loss 'mse', not {loss!r}"
+    if masked:
+        return "changes every weight: no frozen or held entries"
+    return None
 
 
 def _update(arch: dict, update: str) -> str:
