@@ -52,6 +52,14 @@ machine]: float64 H=32 B=1 53x, H=32 B=32 4.2x, H=128 B=1 17.5x, H=128 B=32 2.17
 B=32 at 63 % (float64) and 49.9 % (float32: a MISS by 0.1 point, shown as 0.50x in the table; 52 %
 in the run above) of the GEMM rate. So the float64 H=128 B=32 ratio was 1.87x, 2.00x and
 2.17x in three full runs: it sits on the 2x target.
+
+Measured [2026-11-22 22:52, full run at 7d75881: float32 gates now computed in float32
+(nets/_kernels/vecmath.py sigmoid_t / tanh_t); 2 threads, no other process, load 1.7-2.2 from
+the run's own spinning BLAS threads]: float64 H=32 B=1 62x, H=32 B=32 4.3x, H=128 B=1 12.2x,
+H=128 B=32 1.80x (MISS; the float64 kernel is unchanged bit for bit: ours 31.3 ms, torch
+56.4 ms against 34.8 and 75.6 ms in the run above), H=512 B=1 7.5x, H=512 B=32 1.50x; float32
+H=128 B=32 1.87x; H=512 B=32 at 60 % (float64) and 53 % (float32) of the GEMM rate. The
+float64 H=128 B=32 ratio in four full runs: 1.87x, 2.00x, 2.17x, 1.80x.
 """
 from __future__ import annotations
 

@@ -59,6 +59,17 @@ ours 1.20 ms), B=32 0.92x (H=32), 0.64x (H=128), 0.75x (H=512); H=512 B=32 at 75
 and 60 % (float32) of the GEMM rate. Our float32 step at B=1 is only 1.4x faster than
 float64 (1.20 vs 1.68 ms): the matrix-vector products halve their bytes, but the gate
 nonlinearities are computed in float64 (module docstring of nets/_kernels/lstm.py).
+
+Measured [2026-11-22 22:51, full run at 7d75881, after the float32 gates (the float32
+kernel now computes them in float32; float64 unchanged bit for bit), 2 threads, no other
+process]: float64 H=32 B=1 39x, H=32 B=32 3.6x, H=128 B=1 9.5x (MISS of 10x: ours 1.71 ms,
+torch 16.2 ms), H=128 B=32 1.94x (MISS of 2x: ours 26.6 ms, torch 51.6 ms), H=512 B=1 3.1x,
+H=512 B=32 1.67x; float32 H=32 B=1 5.2x, H=128 B=1 1.64x (PASS: ours 0.84 ms, torch 1.38 ms;
+1.13x in the run above with ours at 1.20 ms), B=32 0.94x (H=32), 0.72x (H=128), 0.81x
+(H=512); H=512 B=32 at 77 % (float64) and 65 % (float32) of the GEMM rate. Over the last
+three full runs the float64 H=128 ratios were B=1 15.8x, 10.5x, 9.5x and B=32 1.45x, 2.08x,
+1.94x: our float64 B=1 step sits at its floor (the two per-step matrix-vector products read
+the 512 KB W from L2 each step, ~1.2 ms of the 1.7), and the ratio moves with torch's time.
 """
 from __future__ import annotations
 
