@@ -118,7 +118,7 @@ from sim.schema import Key
 from sim.train import output_loss
 from .init import INITS, init_matrix
 from .sequence_io import apply_output as _apply_output
-from .sequence_io import check_truncate, micro_ticks, sequence_inputs, sequence_targets
+from .sequence_io import check_truncate, micro_ticks, sequence_inputs, sequence_targets, torch_layers
 from .lstm_cell import (CELL_INPUTS, CELL_OUTPUTS, VARIANTS, Cell, layer_backward, layer_forward,  # noqa: F401
                         resolve_cell)
 
@@ -412,29 +412,19 @@ class LSTM(Net):
         ``switches``: variant, forget_gate, peepholes, cell_input, cell_output (defaults:
         the torch cell, i.e. variant "vanilla" with peepholes=False).
         """
-        sd = {k: np.asarray(v.detach().cpu().numpy() if hasattr(v, "detach") else v, dtype=np.float64)
-              for k, v in sd.items()}
-        L = 0
-        while f"weight_ih_l{L}" in sd:
-            L += 1
-        if L == 0:
-            raise ValueError("no 'weight_ih_l0' key: not an LSTM state_dict")
-        D = 2 if "weight_ih_l0_reverse" in sd else 1
+        sd, L, D, _ = torch_layers(sd, "LSTM", optional=("bias_ih", "bias_hh", "peephole", "gate_recurrence"),
+                                   extras=("shortcut.weight",))
         switches.setdefault("peepholes", "peephole_l0" in sd)
         if "gate_recurrence_l0" in sd:
             switches.setdefault("variant", "FGR")
-        known = {f"{p}_l{l}{r}" for l in range(L) for r in ("", "_reverse")[:D]
-                 for p in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "peephole", "gate_recurrence")}
-        unknown = sorted(set(sd) - known - {"out.weight", "out.bias", "shortcut.weight"})
-        if unknown:
-            raise ValueError(f"unexpected state_dict keys {unknown}")
         single = L == 1 and D == 1
         w = {}
         for l in range(L):
             for d in range(D):
                 s, t = f"_l{l}" + ("_reverse" if d else ""), _suffix(l, d, single)
                 w["U" + t], w["W" + t] = sd["weight_ih" + s], sd["weight_hh" + s]
-                w["b" + t] = sd.get("bias_ih" + s, 0.0) + sd.get("bias_hh" + s, 0.0)
+                zero = np.zeros(w["W" + t].shape[0])  # torch's bias=False has no bias keys
+                w["b" + t] = sd.get("bias_ih" + s, zero) + sd.get("bias_hh" + s, zero)
                 if "peephole" + s in sd:
                     w["P" + t] = sd["peephole" + s]
                 if "gate_recurrence" + s in sd:

@@ -97,25 +97,33 @@ def micro_ticks(ticks: list, micro_every: int, phase: int) -> tuple[list, list, 
     return micro, micro_at, phase
 
 
-def torch_layers(sd, net: str) -> tuple[dict, int, int, list[str]]:
-    """Read the layout of a PyTorch ``nn.RNN``/``nn.GRU`` state dict (plain arrays).
+def torch_layers(sd, net: str, *, optional: tuple[str, ...] = (),
+                 extras: tuple[str, ...] = ()) -> tuple[dict, int, int, list[str]]:
+    """Read the layout of a PyTorch ``nn.RNN``/``nn.GRU``/``nn.LSTM`` state dict.
 
-    Returns the dict as float64 arrays, the number of layers L, of directions D and the
-    key suffixes (``""``, ``"_reverse"``). Raises ValueError naming the missing and the
-    unknown keys (besides an output layer ``out.weight``/``out.bias``).
+    The values may be numpy arrays, anything array-like or torch tensors (read through
+    ``.detach().cpu().numpy()``; torch itself is never imported). Returns the dict as
+    float64 arrays, the number of layers L, of directions D and the key suffixes (``""``,
+    ``"_reverse"``). Per layer and direction the keys ``weight_ih``, ``weight_hh``,
+    ``bias_ih`` and ``bias_hh`` are required unless their prefix is in ``optional``, which
+    may also name further per-layer keys (the LSTM's ``peephole``); ``extras`` are further
+    whole keys allowed besides the output layer ``out.weight``/``out.bias``. Raises
+    ValueError naming the missing and the unknown keys.
     """
-    sd = {k: np.asarray(v, dtype=np.float64) for k, v in sd.items()}
+    sd = {k: np.asarray(v.detach().cpu().numpy() if hasattr(v, "detach") else v, dtype=np.float64)
+          for k, v in sd.items()}
     L = 0
     while f"weight_ih_l{L}" in sd:
         L += 1
     if L == 0:
-        raise ValueError("state dict has no 'weight_ih_l0'")
+        raise ValueError(f"state dict has no 'weight_ih_l0': not a torch {net} state dict")
     D = 2 if "weight_ih_l0_reverse" in sd else 1
     sfx = ["", "_reverse"][:D]
-    names = [f"{w}_l{k}{s}" for k in range(L) for s in sfx
-             for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
-    missing = [n for n in names if n not in sd]
-    extra = sorted(set(sd) - set(names) - {"out.weight", "out.bias"})
+    def keys(prefixes):
+        return [f"{w}_l{k}{s}" for k in range(L) for s in sfx for w in prefixes]
+    required = keys([w for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh") if w not in optional])
+    missing = [n for n in required if n not in sd]
+    extra = sorted(set(sd) - set(required) - set(keys(optional)) - {"out.weight", "out.bias", *extras})
     if missing or extra:
         raise ValueError(f"state dict keys do not describe a {L}-layer {net}: missing {missing}, unknown {extra}")
     return sd, L, D, sfx

@@ -306,8 +306,12 @@ def test_state_dict_sums_torch_biases_and_exports_extras():
     assert back.variant == "FGR" and back.cell.peepholes
     for a, b in zip(peep.params, back.params, strict=True):
         np.testing.assert_array_equal(a, b)
-    with pytest.raises(ValueError, match="unexpected"):
+    with pytest.raises(ValueError, match=r"unknown \['weight_xx_l0'\]"):
         LSTM.from_state_dict({**sd, "weight_xx_l0": np.zeros(1)})
+    with pytest.raises(ValueError, match=r"missing \['weight_hh_l0'\]"):
+        LSTM.from_state_dict({k: v for k, v in sd.items() if k != "weight_hh_l0"})
+    nobias = LSTM.from_state_dict({k: v for k, v in sd.items() if not k.startswith("bias_")})  # torch bias=False
+    np.testing.assert_array_equal(nobias.params.b, 0.0)
 
 
 def test_torch_lstm_agrees_on_forward_and_gradients():
