@@ -7,7 +7,8 @@ import pytest
 
 from sim.errors import ScenarioError
 from sim.protocols import PROTOCOLS
-from sim.protocols.seqlearn import _freeze_masks, hidden_for_budget, n_params
+from sim.protocols.seqlearn import hidden_for_budget
+from sim.protocols.seqlearn_train import _freeze_masks, n_params
 from sim.retention import validate_retention
 from sim.scenario import load_scenario
 from sim.sweep import run_scenario
@@ -135,7 +136,7 @@ def test_retention_curves_from_a_lag_sweep(tmp_path):
 
 
 def test_lag_slices_and_gated_budgets():
-    from sim.protocols.seqlearn import _crop, _lags
+    from sim.protocols.seqlearn_train import _crop, _lags
 
     assert _lags(np.arange(5.0), 3).tolist() == [2.0, 3.0, 4.0]
     assert np.isnan(_lags(np.arange(2.0), 3)[0]) and _lags(np.arange(2.0), 3)[1:].tolist() == [0.0, 1.0]
@@ -158,7 +159,7 @@ def test_chunked_stream_equals_one_long_forward(kind, cfg, fast):
     # truncated BPTT over chunks with the carried state computes, in values, the one long
     # forward pass over the whole stream: the state is never reset between chunks
     from sim.core import get_net
-    from sim.protocols.seqlearn import final_state
+    from sim.protocols.seqlearn_train import final_state
     from sim.sequence_tasks import ContinualReberStream
 
     net = get_net(kind).from_config({"n_inputs": 7, "n_hidden": 5, "n_outputs": 7, "output": "sigmoid",
@@ -294,7 +295,7 @@ def test_cell_frozen_counts_saturated_cells():
     # act_h(c) = tanh(c) is 1 to machine precision after ~20 steps: every cell frozen. With
     # the forget gate shut (bias -30) c_t = i_t g_t follows the input: no cell frozen.
     from nets.lstm import LSTM
-    from sim.protocols.seqlearn import _cell_stats
+    from sim.protocols.seqlearn_train import _cell_stats
     from sim.sequence_tasks import make_task
 
     task = make_task({"task": "continual_reber", "chunk_strings": 1, "chunk_steps": 0, "loss": "bce"})

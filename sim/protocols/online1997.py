@@ -98,7 +98,8 @@ from ..schema import Key
 from ..sequence_tasks import encode_reber, embedded_reber_string, make_task
 from ..stats import mean_interval, wilson_interval
 from . import Protocol
-from .seqlearn import ARCH_NAMES, SeqLearn, _freeze_masks, _one_blas_thread, _set_params, archs, n_params
+from .seqlearn import ARCH_NAMES, SeqLearn, archs
+from .seqlearn_train import _freeze_masks, _one_blas_thread, _set_params, n_params
 
 __all__ = ["Online1997", "reber_predicted", "max_error_below", "CRITERIA", "train_online", "evaluation_batches",
            "UPDATES", "success_gap_interval"]
