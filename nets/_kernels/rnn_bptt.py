@@ -39,9 +39,10 @@ large product each over all T*B rows at the end. No row views inside the step lo
 (each costs a reference count: ~10 % at H = 128, B = 1 [measured]). tanh and sigmoid are
 the branch-free :func:`nets._kernels.vecmath.tanh_t` / :func:`~nets._kernels.vecmath.sigmoid_t`
 (<= ~10 ulp of numpy; in float32 arithmetic for float32 nets, with typed constants:
-float32 H = 128 B = 32 1.13x, B = 1 1.04x faster than float64 gate math [measured]), compiled with numpy's error model (:func:`sim.jit.fma_kernel`),
-so the loops calling them vectorise; the exact scalar ``math.tanh`` cost ~6.5 ms of the
-409,600 calls at H=128, B=32, T=100, a third of the float64 step. The per-unit sums of
+float32 H = 128 B = 32 1.13x, B = 1 1.04x faster than float64 gate math [measured]),
+compiled with numpy's error model (:func:`sim.jit.fma_kernel`), so the loops calling them
+vectorise; the exact scalar ``math.tanh`` cost ~6.5 ms of the 409,600 calls at H=128,
+B=32, T=100, a third of the float64 step. The per-unit sums of
 squares of ||dL/dh_t|| and the bias sum db are accumulated per row while it is in cache
 (reductions into a vector over units vectorise; a scalar float reduction does not).
 Measured earlier, tanh kernel vs torch [2026-11-22, 1 thread; ms per step]: float64 H=32
