@@ -13,12 +13,16 @@ per update (uniform from 256), state reset per string, exact BPTT, plain GD lr 0
 256 training and 256 test strings every step's legal next symbols have the highest outputs.
 """
 import time
-import numpy as np, torch
-torch.set_num_threads(1)
-SYM = "BTPSXVE"; IDX = {c: i for i, c in enumerate(SYM)}
+
+import numpy as np
+import torch
+
+SYM = "BTPSXVE"
+IDX = {c: i for i, c in enumerate(SYM)}
 # Reber graph: node -> [(symbol, next node)]; node 6 emits E
 G = {0: [("B", 1)], 1: [("T", 2), ("P", 3)], 2: [("S", 2), ("X", 4)], 3: [("T", 3), ("V", 5)],
      4: [("X", 3), ("S", 6)], 5: [("P", 4), ("V", 6)], 6: [("E", None)]}
+
 
 def reber(rng):
     s, n = "", 0
@@ -27,9 +31,11 @@ def reber(rng):
         s += c
     return s
 
+
 def embedded(rng):
     o = "TP"[rng.integers(2)]
     return "B" + o + reber(rng) + o + "E"
+
 
 def legal_sets(s):
     """Legal next symbols after each prefix s[:k+1], k < len(s) - 1."""
@@ -38,20 +44,24 @@ def legal_sets(s):
     n = 0
     for c in s[2:-2]:  # inner string: walk the graph
         if c == "E":
-            out.append({o}); break
+            out.append({o})
+            break
         n = dict(G[n])[c]
         out.append({sym for sym, _ in G[n]})
     out.append({"E"})
     assert len(out) == len(s) - 1, (s, out)
     return out
 
+
 def encode(s):
-    x = np.zeros((len(s) - 1, 7)); t = np.zeros((len(s) - 1, 7))
+    x = np.zeros((len(s) - 1, 7))
+    t = np.zeros((len(s) - 1, 7))
     for k, (c, ls) in enumerate(zip(s[:-1], legal_sets(s))):
         x[k, IDX[c]] = 1
         for c2 in ls:
             t[k, IDX[c2]] = 1
     return torch.tensor(x), torch.tensor(t)
+
 
 class Net(torch.nn.Module):
     """The lab's L3 net by default: 4 blocks of 1 cell, the cells' outputs as the recurrent
@@ -104,6 +114,7 @@ def correct(net, data):
                 return False
     return True
 
+
 def trial(seed, max_strings=50000, check_every=500, lr=0.5, **arch):
     rng = np.random.default_rng(seed)
     train = [encode(embedded(rng)) for _ in range(256)]
@@ -113,7 +124,8 @@ def trial(seed, max_strings=50000, check_every=500, lr=0.5, **arch):
         x, t = train[rng.integers(256)]
         y = net(x)
         E = 0.5 * ((y - t) ** 2).sum()
-        net.zero_grad(); E.backward()
+        net.zero_grad()
+        E.backward()
         with torch.no_grad():
             for p in net.parameters():
                 p -= lr * p.grad
@@ -121,9 +133,12 @@ def trial(seed, max_strings=50000, check_every=500, lr=0.5, **arch):
             return n
     return None
 
+
 # Measured [2026-11-22, one thread]: see the L3 scenario notes.
 if __name__ == "__main__":
     import argparse
+
+    torch.set_num_threads(1)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("seeds", type=int, nargs="+")
     ap.add_argument("--blocks", type=int, default=4)
