@@ -119,6 +119,7 @@ def torch_layers(sd, net: str, *, optional: tuple[str, ...] = (),
         raise ValueError(f"state dict has no 'weight_ih_l0': not a torch {net} state dict")
     D = 2 if "weight_ih_l0_reverse" in sd else 1
     sfx = ["", "_reverse"][:D]
+
     def keys(prefixes):
         return [f"{w}_l{k}{s}" for k in range(L) for s in sfx for w in prefixes]
     required = keys([w for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh") if w not in optional])
